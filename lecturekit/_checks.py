@@ -50,7 +50,8 @@ def check_shape(arr, name, expected):
     if len(shape) != len(expected) or any(
         e is not None and s != e for s, e in zip(shape, expected)
     ):
-        want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ")"
+        sizes = ["*" if e is None else str(e) for e in expected]
+        want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {want}, got {shape}")
     return arr
 
