@@ -1,0 +1,101 @@
+r"""Explorers: the pictures students and instructors move in class.
+
+An explorer is a handful of named controls plus ONE persistent matplotlib
+figure. Moving a control calls ``update(**params)``, which recomputes the
+numbers and moves the figure's existing artists; nothing is ever cleared or
+rebuilt. This is the only part of lecturekit that imports matplotlib and
+ipywidgets; ``import lecturekit`` stays free of both.
+
+Use
+---
+>>> from lecturekit.explore import ConvArithmeticExplorer
+>>> ex = ConvArithmeticExplorer(padding=1)      # in a notebook cell: ex, or display(ex)
+>>> result = ex.update(stride=2)                # the numbers behind the picture
+>>> result["m"]
+3
+>>> png_bytes = ex.png                          # the rendered figure
+
+Design
+------
+* **Rendering without ipympl.** The figure is a ``matplotlib.figure.Figure``
+  on a ``FigureCanvasAgg`` (never pyplot, so no figure leaks and no backend
+  matters). Each update renders it to PNG bytes that an ``ipywidgets.Image``
+  shows, so JupyterLab, the classic notebook, Voilà and headless tests all see
+  the same thing. ``ex.widget`` is the controls above the image.
+* **Pure updates.** ``update(**params)`` depends on the parameters alone: same
+  parameters, same pixels (the tests compare PNG bytes with a fresh explorer).
+  Randomness comes from a ``Generator`` seeded from a constant or a ``seed``
+  control. Parameters not passed keep their current values.
+* **Invalid combinations are pictures, not exceptions.** A ``ValueError``
+  from the maths (a kernel larger than the padded input) is shown as a message
+  in place of the figure and returned as ``{"error": message}``. Put the
+  numbers into the message (``raise ValueError(f"{formula}\n\n{exc}")``) so
+  the class sees why.
+* **Fast enough to drag.** A redraw must stay well under 100 ms (target p95
+  <= 60 ms; ``python -m benchmarks --only explore``). The base class caches
+  the axes decorations (ticks, legends, titles) and redraws only the artists
+  made in ``build``; it re-renders a text only when it changed. So: set axis
+  limits in ``build`` or with :func:`set_lims` (which skips unchanged limits),
+  prefer fixed axes (plot α_t/α₀ rather than α_t when α₀ is a slider), avoid
+  per-frame changes to ticks or titles, and keep legends outside the data
+  (they sit under the moving artists). Matplotlib renders text glyph by glyph:
+  a long string that changes every frame costs several milliseconds.
+
+Adding an explorer
+------------------
+One module per topic in this package, one class of some 40-80 lines::
+
+    from ..optim import sgd_momentum                 # the maths lives elsewhere
+    from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+
+    @register                                       # the generic tests now sweep it
+    class MomentumExplorer(Explorer):
+        controls = {                                # name -> control; names are update()'s
+            "lr": Slider(1e-3, 1.0, 0.25, 0.1, "α", log=True),   # min, max, step, default
+            "gamma": Slider(0.0, 0.99, 0.01, 0.9, "γ"),
+            "steps": Slider(1, 100, 1, 30, "steps", play=True),  # with a Play button
+            "method": Choice(("sgd", "momentum"), "momentum"),
+            "show_contours": Toggle(True),
+        }
+
+        def build(self, fig):                       # once: axes and every artist
+            self.ax = fig.add_axes((0.08, 0.12, 0.6, 0.75))
+            (self.path,) = self.ax.plot([], [], "o-")
+            self.label = fig.text(0.08, 0.92, "", fontsize=FONT + 2)
+
+        def compute(self, *, lr, gamma, steps, method, show_contours):
+            ...                                     # pure numbers; ValueError if invalid
+            return {"w": w_path, "loss": loss}
+
+        def draw(self, result):                     # move artists, nothing else
+            self.path.set_data(result["w"][:, 0], result["w"][:, 1])
+            self.label.set_text(f"loss {result['loss'][-1]:.3g}")
+
+then import the class below. ``limits(params)`` may narrow a slider's range
+from the other values (the conv explorer's output cell cannot exceed m²); the
+widget follows it. Explorers planned next: init variance by depth, batch-norm
+noise, L2 penalty vs constraint, optimiser trajectories, filters with a 3×3
+kernel editor, convolution as a matrix, pooling and shifts, ResNet vs plain
+gradients, RNN/LSTM gradients through time, and a training run.
+
+Testing
+-------
+``tests/test_explore.py`` runs over :data:`EXPLORERS`: it sweeps every control
+over its minimum, maximum and interior values and 20 random combinations and
+checks that every drawn number is finite (or a message is shown), that no
+axes or artists are added, that equal parameters give equal PNGs, that every
+control changes the picture somewhere, and that moving a widget redraws the
+image. Add a test of the explorer's own numbers against an independent
+reference (a closed form, the lecture's sentence).
+"""
+
+from ._base import EXPLORERS, FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+from .conv import ConvArithmeticExplorer
+from .dropout import DropoutExplorer
+from .norm import NormAxesExplorer
+from .schedules import ScheduleExplorer
+
+__all__ = [
+    "EXPLORERS", "FONT", "Choice", "Explorer", "Slider", "Toggle", "register", "set_lims",
+    "ConvArithmeticExplorer", "DropoutExplorer", "NormAxesExplorer", "ScheduleExplorer",
+]

@@ -1,0 +1,157 @@
+r"""Convolution arithmetic: padding, stride, dilation and transposed convolution, cell by cell.
+
+Lecture 3's "Different types of convolution" pictures (after Dumoulin & Visin's
+conv_arithmetic animations) and Lecture 4's output size
+:math:`m = (W - F + 2P)/S + 1`. Sizes come from :mod:`lecturekit.conv`.
+
+A transposed convolution is drawn the way conv_arithmetic draws it: as a
+direct, stride-1 convolution over the input with :math:`S - 1` zeros inserted
+between its cells and :math:`d(F - 1) - P` cells of zero padding around it
+(negative padding crops).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgb
+from matplotlib.patches import Patch
+
+from ..conv import conv_output_size, conv_transpose_output_size
+from ._base import FONT, Explorer, Slider, Toggle, register
+
+_INPUT, _ZERO, _PAD = (to_rgb(c) for c in ("#6baed6", "#fdd0a2", "#e5e5e5"))
+_DARKEN = 0.7  # cells under the kernel: their own colour, darker
+_EDGE = "#08306b"
+_OUT, _CURRENT = to_rgb("#c7e9c0"), to_rgb("#31a354")
+
+
+def _grid_lines(m, h, o):
+    """Segments of an m×m grid of cells of side h with its top-left corner at (o, o)."""
+    k = o + h * np.arange(m + 1)
+    return [[(o, y), (k[-1], y)] for y in k] + [[(x, o), (x, k[-1])] for x in k]
+
+
+def _square(i, j, h, o):
+    """Cell (row i, column j) of that grid."""
+    x, y = o + h * j, o + h * i
+    return [(x, y), (x + h, y), (x + h, y + h), (x, y + h)]
+
+
+@register
+class ConvArithmeticExplorer(Explorer):
+    """The input grid with its padding, the kernel's footprint, and the output grid."""
+
+    controls = {
+        "size": Slider(2, 7, 1, 5, "input W"),
+        "kernel": Slider(1, 4, 1, 3, "kernel F"),
+        "padding": Slider(0, 3, 1, 0, "padding P"),
+        "stride": Slider(1, 3, 1, 1, "stride S"),
+        "dilation": Slider(1, 3, 1, 1, "dilation d"),
+        "transposed": Toggle(False, "transposed"),
+        "position": Slider(0, 28 * 28 - 1, 1, 0, "output cell", play=True),
+    }
+
+    def limits(self, params):
+        try:
+            m = self._output_size(**params)
+        except ValueError:
+            return {}
+        return {"position": (0, max(m * m - 1, 0))}
+
+    @staticmethod
+    def _output_size(*, size, kernel, padding, stride, dilation, transposed, **_):
+        f = conv_transpose_output_size if transposed else conv_output_size
+        return f(size, kernel, stride=stride, padding=padding, dilation=dilation)
+
+    def build(self, fig):
+        self.ax_in = fig.add_axes((0.03, 0.10, 0.45, 0.66))
+        self.ax_out = fig.add_axes((0.52, 0.10, 0.45, 0.66))
+        for ax in (self.ax_in, self.ax_out):
+            # Fixed unit square: draw() scales the cells instead of moving the limits,
+            # which would re-render the background on every change of size.
+            ax.set(xlim=(0, 1), ylim=(1, 0), aspect="equal")
+            ax.set_axis_off()
+        self.img_in = self.ax_in.imshow(np.ones((1, 1, 3)), interpolation="none")
+        self.img_out = self.ax_out.imshow(np.ones((1, 1, 3)), interpolation="none")
+        self.lines_in = LineCollection([], colors="white", linewidths=1.5)
+        self.lines_out = LineCollection([], colors="white", linewidths=1.5)
+        self.ax_in.add_collection(self.lines_in)
+        self.ax_out.add_collection(self.lines_out)
+        self.footprint = PolyCollection([], facecolors="none", edgecolors=_EDGE, linewidths=3)
+        self.ax_in.add_collection(self.footprint)
+        self.title_in = self.ax_in.text(0.0, 1.02, "", transform=self.ax_in.transAxes,
+                                        ha="left", va="bottom", fontsize=FONT)
+        self.title_out = self.ax_out.text(0.5, 1.02, "", transform=self.ax_out.transAxes,
+                                          ha="center", va="bottom", fontsize=FONT)
+        self.formula = fig.text(0.03, 0.93, "", fontsize=FONT + 3)
+        self.numbers = fig.text(0.03, 0.865, "", fontsize=FONT + 1)
+        handles = [Patch(color=c, label=t) for c, t in (
+            (_INPUT, "input"), (_PAD, "zero padding"), (_ZERO, "inserted zeros (transposed)"),
+            (tuple(_DARKEN * np.array(_INPUT)), "kernel footprint"), (_CURRENT, "output cell"))]
+        fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=FONT - 2,
+                   frameon=False, bbox_to_anchor=(0.5, 0.0))
+
+    def compute(self, *, size, kernel, padding, stride, dilation, transposed, position):
+        span = dilation * (kernel - 1) + 1  # the dilated kernel's extent F'
+        dilated = f"F' = {dilation}·({kernel} − 1) + 1 = {span},   " if dilation > 1 else ""
+        if transposed:
+            text = (f"m = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) + 1")
+            pad = dilation * (kernel - 1) - padding  # of the equivalent direct convolution
+            step, gap = 1, stride
+            formula = r"$m = (W - 1)\,S - 2P + d\,(F - 1) + 1$   (transposed)"
+        else:
+            frac = f"({size} − {span} + 2·{padding})/{stride}"
+            text = f"m = {frac} + 1" if (size - span + 2 * padding) % stride == 0 else \
+                f"m = ⌊{frac}⌋ + 1"
+            pad, step, gap = padding, stride, 1
+            formula = r"$m = (W - F' + 2P)/S + 1,\quad F' = d\,(F - 1) + 1$"
+        try:
+            m = self._output_size(size=size, kernel=kernel, padding=padding, stride=stride,
+                                  dilation=dilation, transposed=transposed)
+        except ValueError as exc:
+            raise ValueError(f"{dilated}{text}\n\n{exc}") from exc
+        # The grid the kernel slides over: input cells (spread out by `gap`), zeros, padding.
+        u = np.arange((size - 1) * gap + 1 + 2 * pad) - pad  # index into the spread input
+        inside = (u >= 0) & (u <= (size - 1) * gap)
+        real = inside & (u % gap == 0)
+        kind = np.where(real, 0, np.where(inside, 1, 2))  # 0 input, 1 inserted zero, 2 padding
+        cells = np.maximum.outer(kind, kind)  # (n, n): padding wins, then zeros, then input
+        r, c = divmod(min(position, m * m - 1), m)
+        taps = [(r * step + dilation * a, c * step + dilation * b)
+                for a in range(kernel) for b in range(kernel)]
+        return {"m": m, "cells": cells, "row": r, "col": c, "taps": taps, "pad": pad, "gap": gap,
+                "formula": formula, "numbers": dilated + f"{text} = {m}", "transposed": transposed,
+                "size": size}
+
+    def draw(self, res):
+        n, m = len(res["cells"]), res["m"]
+        colours = np.array([_INPUT, _ZERO, _PAD])[res["cells"]]  # (n, n, 3)
+        rows, cols = np.array(res["taps"]).T
+        colours[rows, cols] *= _DARKEN
+        # Both panels show cells at the same scale: the larger grid fills its panel.
+        h = 1 / (max(n, m) + 0.4)
+        o_in, o_out = (1 - n * h) / 2, (1 - m * h) / 2  # centred
+        self.img_in.set_data(colours)
+        self.img_in.set_extent((o_in, o_in + n * h, o_in + n * h, o_in))
+        out = np.tile(np.array(_OUT), (m, m, 1))  # (m, m, 3)
+        out[res["row"], res["col"]] = _CURRENT
+        self.img_out.set_data(out)
+        self.img_out.set_extent((o_out, o_out + m * h, o_out + m * h, o_out))
+        self.lines_in.set_segments(_grid_lines(n, h, o_in))
+        self.lines_out.set_segments(_grid_lines(m, h, o_out))
+        self.footprint.set_verts([_square(i, j, h, o_in) for i, j in res["taps"]])
+        # Lines thin out as cells shrink, so that a 37×37 grid is still cells, not lines.
+        cell = 12 / max(n, m)
+        self.lines_in.set_linewidth(min(1.5, cell))
+        self.lines_out.set_linewidth(min(1.5, cell))
+        self.footprint.set_linewidth(min(3.0, 2 * cell))
+        w = res["size"]
+        if res["transposed"]:
+            self.title_in.set_text(f"input {w}×{w} → {n}×{n}  ({res['gap'] - 1} zeros between "
+                                   f"cells, padding {res['pad']})")
+        else:
+            self.title_in.set_text(f"input {w}×{w} → {n}×{n} with padding {res['pad']}")
+        self.title_out.set_text(f"output {m}×{m}: cell ({res['row']}, {res['col']})")
+        self.formula.set_text(res["formula"])
+        self.numbers.set_text(res["numbers"])

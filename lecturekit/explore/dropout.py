@@ -1,0 +1,101 @@
+r"""Dropout, classic and inverted: one mask, and train vs test in expectation (MLP lecture)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..dropout import MODES, dropout
+from ..rng import default_rng
+from ._base import FONT, Choice, Explorer, Slider, register, set_lims
+
+UNITS = 12
+_RULES = {
+    "inverted": r"inverted dropout:   train $a_i^{DO} = a_i y_i / q$,     test $a_i^{DO} = a_i$",
+    "classic": r"classic dropout:   train $a_i^{DO} = a_i y_i$,     test $a_i^{DO} = q\,a_i$"
+               r"   (the notes' $a_i / (1 - p)$ is an erratum)",
+}
+
+
+def _nice_top(value):
+    """A round upper limit >= value (1, 1.5, 2, 3, 5 x 10^k), so the axis moves rarely."""
+    scale = 10.0 ** np.floor(np.log10(value))
+    return scale * next(m for m in (1, 1.5, 2, 3, 5, 10) if m * scale >= value)
+
+
+@register
+class DropoutExplorer(Explorer):
+    """A layer's activations, one dropout mask, and the Monte-Carlo mean vs the test output."""
+
+    controls = {
+        "mode": Choice(MODES, "inverted", "dropout"),
+        "p_means": Choice(("drop", "keep"), "drop", "p is the"),
+        "p": Slider(0.0, 0.95, 0.05, 0.5, "p"),
+        "seed": Slider(0, 50, 1, 0, "mask seed", play=True),
+        "samples": Slider(10, 2000, 10, 200, "masks averaged"),
+    }
+
+    def build(self, fig):
+        # One fixed layer of activations: only the masks change with the seed.
+        self.a = default_rng(1).uniform(0.3, 1.6, UNITS)
+        x = np.arange(UNITS)
+        self.ax1 = fig.add_axes((0.06, 0.14, 0.42, 0.56))
+        self.ax2 = fig.add_axes((0.56, 0.14, 0.42, 0.56))
+        self.bars_a = self.ax1.bar(x, self.a, width=0.8, fill=False, edgecolor="0.45", lw=1.5,
+                                   ls="--", label="a  (before dropout)")
+        self.bars_out = self.ax1.bar(x, self.a, width=0.55, color="#3182bd",
+                                     label="train output, this mask")
+        (self.dropped,) = self.ax1.plot([], [], "x", color="#d62728", ms=11, mew=3, clip_on=False,
+                                        label="dropped: y_i = 0,  y_i ~ Bernoulli(q)")
+        self.bars_test = self.ax2.bar(x, self.a, width=0.7, color="#74c476",
+                                      label="test output")
+        (self.mc,) = self.ax2.plot(x, self.a, "D", color="black", ms=7,
+                                   label="train output, mean over masks")
+        for ax in (self.ax1, self.ax2):
+            ax.set_xticks([])  # unit numbers would only add text to render
+            ax.tick_params(labelsize=FONT - 2)
+            ax.set_xlim(-0.6, UNITS - 0.4)
+            # Above the axes, so that no bar is ever drawn over it.
+            ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=2, fontsize=FONT - 2,
+                      frameon=False, handlelength=1.5, columnspacing=1.0)
+        self.rule = fig.text(0.06, 0.93, "", fontsize=FONT + 2)
+        self.probs = fig.text(0.06, 0.865, "", fontsize=FONT)
+        self.kept = self.ax1.text(0.5, -0.06, "", transform=self.ax1.transAxes, ha="center",
+                                  va="top", fontsize=FONT)
+        self.error = self.ax2.text(0.5, -0.06, "", transform=self.ax2.transAxes, ha="center",
+                                   va="top", fontsize=FONT)
+
+    def compute(self, *, mode, p_means, p, seed, samples):
+        prob = {"drop_prob": p} if p_means == "drop" else {"keep_prob": p}
+        rng = default_rng(seed)
+        out, mask = dropout(self.a, mode=mode, rng=rng, **prob)
+        # (samples, UNITS): one fresh mask per row, from the same generator.
+        many, _ = dropout(np.broadcast_to(self.a, (samples, UNITS)), mode=mode, rng=rng, **prob)
+        test, _ = dropout(self.a, mode=mode, training=False, **prob)
+        q = p if p_means == "keep" else 1 - p
+        return {"out": out, "mask": mask, "mc_mean": many.mean(axis=0), "test": test,
+                "mode": mode, "p_means": p_means, "q": q, "p": 1 - q, "samples": samples,
+                "max_gap": float(np.max(np.abs(many.mean(axis=0) - test)))}
+
+    def draw(self, r):
+        x = np.arange(UNITS)
+        for bar, h in zip(self.bars_out, r["out"], strict=True):
+            bar.set_height(h)
+        for bar, h in zip(self.bars_test, r["test"], strict=True):
+            bar.set_height(h)
+        self.dropped.set_data(x[r["mask"] == 0], np.zeros(int((r["mask"] == 0).sum())))
+        self.mc.set_data(x, r["mc_mean"])
+        # The largest possible output, not this mask's, so the seed never moves the axis.
+        top = self.a.max() / r["q"] if r["mode"] == "inverted" else self.a.max()
+        set_lims(self.ax1, ylim=(0, 1.25 * _nice_top(top)))
+        set_lims(self.ax2, ylim=(0, 1.25 * _nice_top(max(r["mc_mean"].max(), self.a.max()))))
+        self.rule.set_text(_RULES[r["mode"]])
+        if r["p_means"] == "drop":
+            probs = (f"p = {r['p']:.2f} is the drop probability (MLP lecture, PyTorch):   "
+                     f"keep q = 1 − p = {r['q']:.2f}")
+        else:
+            probs = (f"p = {r['q']:.2f} is the keep probability q (05/10/23 lecture):   "
+                     f"drop 1 − q = {r['p']:.2f}")
+        self.probs.set_text(probs)
+        self.kept.set_text(f"one training pass: kept {int(r['mask'].sum())} of {UNITS} units")
+        self.error.set_text(f"mean over {r['samples']} masks vs test:  "
+                            f"max gap {r['max_gap']:.3f}")

@@ -1,0 +1,92 @@
+r"""Learning-rate schedules over the steps of training (MLP lecture, "Learning Rates Schedule")."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from .. import schedules as S
+from ._base import FONT, Choice, Explorer, Slider, register
+
+HORIZON = 400
+"""Steps plotted: fixed, so the axes (and their cached ticks) never move."""
+
+# Display only: the formula as the lecture would write it, and which sliders it reads.
+_FORMULAS = {
+    "constant": (r"$\alpha_t = \alpha_0$", ()),
+    "step_decay": (r"$\alpha_t = \alpha_0\,\rho^{\lfloor t/k \rfloor}$", ("factor", "every")),
+    "exponential_decay": (r"$\alpha_t = \alpha_0\,e^{-kt}$", ("k",)),
+    "inverse_time_decay": (r"$\alpha_t = \alpha_0 / (1 + kt)$", ("k",)),
+    "cosine_decay": (r"$\alpha_t = \alpha_{min} + \frac{1}{2}(\alpha_0 - \alpha_{min})"
+                     r"\,(1 + \cos(\pi \min(t, T)/T))$", ("floor", "steps")),
+}
+_COLORS = dict(zip(_FORMULAS, ("#636363", "#1f77b4", "#2ca02c", "#9467bd", "#d62728"),
+                   strict=True))
+_SYMBOLS = {"factor": "ρ", "every": "k", "k": "k", "floor": "α_min", "steps": "T"}
+
+
+@register
+class ScheduleExplorer(Explorer):
+    """Every schedule of :mod:`lecturekit.schedules` with shared hyperparameters; one in bold."""
+
+    controls = {
+        "schedule": Choice(tuple(_FORMULAS), "step_decay", "schedule"),
+        "lr": Slider(1e-3, 1.0, 0.25, 0.1, "α₀ (lr)", log=True),
+        "factor": Slider(0.1, 1.0, 0.05, 0.5, "ρ (step factor)"),
+        "every": Slider(1, 200, 1, 50, "k (steps per drop)"),
+        "k": Slider(0.0, 0.05, 0.001, 0.01, "k (decay rate)"),
+        "floor": Slider(0.0, 0.05, 0.005, 0.0, "α_min (cosine floor)"),
+        "steps": Slider(10, HORIZON, 10, 300, "T (cosine length)"),
+        "warmup": Slider(0, 100, 1, 0, "warm-up steps W"),
+    }
+
+    def build(self, fig):
+        self.ax = fig.add_axes((0.08, 0.13, 0.62, 0.66))
+        self.lines = {name: self.ax.plot([], [], color=c, lw=1.5, alpha=0.45)[0]
+                      for name, c in _COLORS.items()}
+        self.ax.set(xlim=(0, HORIZON), ylim=(0, 1.05))
+        self.ax.set_xlabel("step t", fontsize=FONT)
+        # Relative to α₀, so that moving α₀ keeps the axis still.
+        self.ax.set_ylabel(r"$\alpha_t / \alpha_0$", fontsize=FONT + 2)
+        self.ax.tick_params(labelsize=FONT - 2)
+        self.ax.grid(alpha=0.3)
+        # Full-strength proxies: the legend is cached while the lines' alpha changes.
+        proxies = [Line2D([], [], color=c, lw=2.5) for c in _COLORS.values()]
+        self.ax.legend(proxies, list(_COLORS), loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       fontsize=FONT - 1, frameon=False)
+        self.formula = fig.text(0.08, 0.91, "", fontsize=FONT + 3)
+        self.values = fig.text(0.08, 0.83, "", fontsize=FONT)
+        self.summary = fig.text(0.72, 0.30, "", fontsize=FONT - 1, va="top", family="monospace")
+
+    def compute(self, *, schedule, lr, factor, every, k, floor, steps, warmup):
+        made = {
+            "constant": S.constant(lr),
+            "step_decay": S.step_decay(lr, factor=factor, every=every),
+            "exponential_decay": S.exponential_decay(lr, k=k),
+            "inverse_time_decay": S.inverse_time_decay(lr, k=k),
+            "cosine_decay": S.cosine_decay(lr, steps=steps, floor=floor),
+        }
+        if warmup:
+            made = {name: S.linear_warmup(s, warmup_steps=warmup) for name, s in made.items()}
+        t = np.arange(HORIZON + 1, dtype=np.float64)
+        curves = {name: s(t) for name, s in made.items()}
+        knobs = dict(factor=factor, every=every, k=k, floor=floor, steps=steps)
+        values = [f"α₀ = {lr:g}"]
+        values += [f"{_SYMBOLS[n]} = {knobs[n]:g}" for n in _FORMULAS[schedule][1]]
+        if warmup:
+            values.append(f"after a linear warm-up over W = {warmup} steps")
+        return {"t": t, "lr": lr, "curves": curves, "schedule": schedule,
+                "formula": _FORMULAS[schedule][0], "values": ",   ".join(values),
+                "final": float(curves[schedule][-1]), "total": float(curves[schedule].sum())}
+
+    def draw(self, result):
+        for name, line in self.lines.items():
+            line.set_data(result["t"], result["curves"][name] / result["lr"])
+            bold = name == result["schedule"]
+            line.set_linewidth(3.5 if bold else 1.5)
+            line.set_alpha(1.0 if bold else 0.45)
+            line.set_zorder(3 if bold else 2)
+        self.formula.set_text(result["formula"])
+        self.values.set_text(result["values"])
+        self.summary.set_text(f"{result['schedule']}\nα at t = {HORIZON}: {result['final']:.3g}"
+                              f"\nΣ α_t: {result['total']:.3g}")

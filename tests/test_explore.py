@@ -1,0 +1,373 @@
+"""Explorers: every control over its range, pure redraws, widgets, and each picture's numbers.
+
+The generic tests run over every class in ``lecturekit.explore.EXPLORERS``, so
+a new explorer is tested as soon as it is registered.
+"""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.collections import Collection, PolyCollection
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+
+from lecturekit import explore
+from lecturekit.explore import EXPLORERS, Choice, Slider, Toggle
+
+N_RANDOM = 20
+
+
+def _artists(explorer):
+    for ax in explorer.fig.axes:
+        yield from ax.get_children()
+    yield from explorer.fig.texts
+
+
+def _visible(artist):
+    return artist.get_visible() and (artist.axes is None or artist.axes.get_visible())
+
+
+def non_finite_data(explorer):
+    """Descriptions of every visible artist that would draw a NaN or an infinity."""
+    bad = []
+    for artist in _artists(explorer):
+        if not _visible(artist):
+            continue
+        arrays = []
+        if isinstance(artist, Line2D):
+            arrays.append(artist.get_xydata())
+        elif isinstance(artist, AxesImage):
+            arrays.append(artist.get_array())
+        elif isinstance(artist, Collection):
+            arrays.append(artist.get_offsets())
+            if isinstance(artist, PolyCollection):
+                arrays += [path.vertices for path in artist.get_paths()]
+        elif isinstance(artist, Patch) and artist is not getattr(artist.axes, "patch", None):
+            arrays.append(artist.get_verts())
+        elif isinstance(artist, Text) and artist.get_text():
+            if re.search(r"\b(nan|inf)\b", artist.get_text(), flags=re.IGNORECASE):
+                bad.append(f"text {artist.get_text()!r}")
+            arrays.append(np.asarray(artist.get_position(), dtype=float))
+        for a in arrays:
+            a = np.ma.filled(np.ma.asarray(a, dtype=float), 0.0)
+            if a.size and not np.all(np.isfinite(a)):
+                bad.append(f"{type(artist).__name__} {artist.get_label()!r}")
+    return bad
+
+
+def _defaults(cls):
+    return {name: spec.initial for name, spec in cls.controls.items()}
+
+
+def sweep(cls, seed=0):
+    """Parameter sets: each control over its range with the others at their defaults,
+    every control at its minimum, at its maximum, and N_RANDOM random combinations."""
+    base = _defaults(cls)
+    combos = []
+    for name, spec in cls.controls.items():
+        combos += [{**base, name: v} for v in spec.sweep_values(interior=2)]
+    combos.append({n: s.sweep_values()[0] for n, s in cls.controls.items()})
+    combos.append({n: s.sweep_values()[-1] for n, s in cls.controls.items()})
+    rng = np.random.default_rng(seed)
+    combos += [{n: s.sample(rng) for n, s in cls.controls.items()} for _ in range(N_RANDOM)]
+    return combos
+
+
+def _structure(explorer):
+    """How many axes and artists the figure holds."""
+    return len(explorer.fig.axes), [len(ax.get_children()) for ax in explorer.fig.axes], \
+        len(explorer.fig.texts)
+
+
+@pytest.fixture(scope="module", params=EXPLORERS, ids=lambda c: c.__name__)
+def explorer(request):
+    return request.param()
+
+
+# ------------------------------------------------------------------ every explorer
+
+
+def test_registry_holds_the_first_explorers():
+    names = {cls.__name__ for cls in EXPLORERS}
+    assert {"ConvArithmeticExplorer", "DropoutExplorer", "NormAxesExplorer",
+            "ScheduleExplorer"} <= names
+    assert all(issubclass(cls, explore.Explorer) and cls.controls for cls in EXPLORERS)
+
+
+def test_sweep_every_control_draws_finite_data_or_a_message(explorer):
+    cls = type(explorer)
+    structure = _structure(explorer)
+    for params in sweep(cls):
+        result = explorer.update(**params)
+        assert isinstance(result, dict)
+        if "error" in result:
+            assert explorer.message == result["error"] and result["error"]
+        else:
+            assert explorer.message is None
+            assert non_finite_data(explorer) == [], params
+        assert explorer.png.startswith(b"\x89PNG")
+    # Redraws move artists: no new axes, artists or figure texts.
+    assert _structure(explorer) == structure
+
+
+def test_same_parameters_give_the_same_picture(explorer):
+    cls = type(explorer)
+    rng = np.random.default_rng(1)
+    for _ in range(2):
+        p1 = {n: s.sample(rng) for n, s in cls.controls.items()}
+        p2 = {n: s.sample(rng) for n, s in cls.controls.items()}
+        first = explorer.update(**p1)
+        png = explorer.png
+        explorer.update(**p2)
+        again = explorer.update(**p1)
+        assert explorer.png == png
+        assert cls(**p1).png == png  # a fresh explorer: the picture depends on params alone
+        assert first.keys() == again.keys()
+
+
+def test_every_control_changes_the_picture_somewhere(explorer):
+    cls = type(explorer)
+    rng = np.random.default_rng(2)
+    starts = [_defaults(cls)] + [{n: s.sample(rng) for n, s in cls.controls.items()}
+                                 for _ in range(3)]
+    for name, spec in cls.controls.items():
+        changed = False
+        for start in starts:
+            explorer.update(**start)
+            before = explorer.png
+            for value in spec.sweep_values():
+                if value != explorer.params[name]:
+                    explorer.update(**{name: value})
+                    changed |= explorer.png != before
+                    break
+            if changed:
+                break
+        assert changed, f"{cls.__name__}: moving {name!r} never changed the picture"
+
+
+def test_widget_callbacks_redraw_the_image(explorer):
+    cls = type(explorer)
+    explorer.update(**_defaults(cls))
+    box = explorer.widget
+    assert explorer.widget is box  # built once
+    image = explorer.image
+    assert image.value == explorer.png
+    moved = 0
+    for name, spec in cls.controls.items():
+        control = explorer.inputs[name]
+        # Within the range that limits() may have narrowed (the widget's range too).
+        limits = explorer.limits(explorer.params)
+        new = next((v for v in spec.sweep_values() if v != control.value and
+                    (name not in limits or limits[name][0] <= v <= limits[name][1])), None)
+        if new is None:  # a range narrowed to one value
+            continue
+        before = image.value
+        control.value = new
+        assert explorer.params[name] == pytest.approx(new)
+        assert image.value == explorer.png
+        moved += image.value != before
+    assert moved >= 1
+
+
+def test_unknown_parameter_is_a_type_error(explorer):
+    with pytest.raises(TypeError, match="unknown parameter"):
+        explorer.update(not_a_control=1)
+
+
+def test_explore_uses_neither_pyplot_nor_a_backend():
+    code = (
+        "import sys, matplotlib; from lecturekit import explore\n"
+        "for cls in explore.EXPLORERS: cls().update()\n"
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ control specs
+
+
+def test_slider_sweep_covers_both_ends_and_stays_on_the_grid():
+    s = Slider(0, 100, 5, 20)
+    values = s.sweep_values()
+    assert values[0] == 0 and values[-1] == 100 and len(values) == 5
+    assert all(v % 5 == 0 for v in values)
+    f = Slider(0.0, 0.95, 0.05, 0.5)
+    assert f.sweep_values()[-1] == pytest.approx(0.95)
+    assert all(abs(v / 0.05 - round(v / 0.05)) < 1e-9 for v in f.sweep_values())
+    log = Slider(1e-3, 1.0, 0.25, 0.1, log=True)
+    assert log.sweep_values()[0] == pytest.approx(1e-3) and log.sweep_values()[-1] == 1.0
+    rng = np.random.default_rng(0)
+    assert all(1e-3 <= log.sample(rng) <= 1.0 for _ in range(50))
+    assert Slider(1, 3).sweep_values() == [1, 2, 3]
+
+
+def test_choice_and_toggle_sweep_every_option():
+    assert Choice(("a", "b", "c")).sweep_values() == ["a", "b", "c"]
+    assert Toggle().sweep_values() == [False, True]
+    assert Choice(("a", "b")).initial == "a" and Toggle(True).initial is True
+
+
+# ------------------------------------------------------------------ the explorers' numbers
+
+
+def test_norm_groups_match_the_lecture_sentences():
+    # "Batch Norm: for each C average B×H×W; Layer Norm: for each B average H×W×C;
+    # Instance Norm: for each B, C average H×W" (MLP lecture).
+    from lecturekit.explore.norm import B, C, H, W
+
+    e = explore.NormAxesExplorer()
+    n_idx, c_idx = np.indices((B, C, H, W))[:2]
+    for layout in ("NCHW", "NHWC"):
+        for kind, groups, same in (
+            ("batch", C, lambda n, c: c_idx == c),
+            ("layer", B, lambda n, c: n_idx == n),
+            ("instance", B * C, lambda n, c: (n_idx == n) & (c_idx == c)),
+        ):
+            r = e.update(kind=kind, layout=layout, sample=2, channel=1)
+            assert r["groups"] == groups and r["size"] == B * C * H * W // groups
+            np.testing.assert_array_equal(r["group"] == r["chosen"], same(2, 1))
+    e.update(kind="batch", layout="NHWC")
+    assert e.result["axes"] == (0, 1, 2) and e.result["stats_shape"] == (1, 1, 1, C)
+
+
+def test_dropout_mean_over_masks_matches_the_test_output():
+    e = explore.DropoutExplorer()
+    a = e.a
+    for mode, p_means, p in (("inverted", "drop", 0.3), ("classic", "keep", 0.8),
+                             ("classic", "drop", 0.5)):
+        r = e.update(mode=mode, p_means=p_means, p=p, samples=2000, seed=4)
+        q = p if p_means == "keep" else 1 - p
+        np.testing.assert_allclose(r["test"], q * a if mode == "classic" else a)
+        kept = r["mask"] == 1
+        scale = 1.0 if mode == "classic" else 1 / q
+        np.testing.assert_allclose(r["out"][kept], scale * a[kept])
+        assert np.all(r["out"][~kept] == 0)
+        # Each unit's train output is scale * a * Bernoulli(q): std of the mean over T masks.
+        se = scale * a * np.sqrt(q * (1 - q) / 2000)
+        assert np.all(np.abs(r["mc_mean"] - r["test"]) <= 5 * se + 1e-12)
+
+
+def test_dropout_keep_probability_zero_is_a_message_not_an_exception():
+    e = explore.DropoutExplorer()
+    ok = e.png
+    r = e.update(p_means="keep", p=0.0)
+    assert "keep_prob" in r["error"] and e.message == r["error"]
+    assert e.png != ok
+    assert "error" not in e.update(p=0.5)
+
+
+def test_schedule_curves_follow_the_closed_forms():
+    from lecturekit.explore.schedules import HORIZON
+
+    e = explore.ScheduleExplorer()
+    r = e.update(lr=0.1, factor=0.5, every=30, k=0.02, steps=100, floor=0.0, warmup=0)
+    t = np.arange(HORIZON + 1)
+    c = r["curves"]
+    np.testing.assert_allclose(c["step_decay"], 0.1 * 0.5 ** (t // 30))
+    np.testing.assert_allclose(c["exponential_decay"], 0.1 * np.exp(-0.02 * t))
+    np.testing.assert_allclose(c["inverse_time_decay"], 0.1 / (1 + 0.02 * t))
+    np.testing.assert_allclose(c["cosine_decay"][[0, 50, 100, 300]], [0.1, 0.05, 0.0, 0.0],
+                               atol=1e-15)
+    w = e.update(warmup=10)["curves"]["constant"]
+    np.testing.assert_allclose(w[:11], 0.1 * np.minimum(np.arange(1, 12) / 10, 1.0))
+    r = e.update(schedule="cosine_decay", lr=0.001, floor=0.005)
+    assert "floor" in r["error"]
+
+
+@pytest.mark.parametrize("params, m", [
+    # Lecture 3's "Different types of convolution", the conv_arithmetic animations
+    # (Dumoulin & Visin 2016): input, kernel and settings as drawn there.
+    (dict(size=4, kernel=3), 2),                            # no padding, no strides
+    (dict(size=5, kernel=3, padding=1), 5),                 # padding 1 ("same")
+    (dict(size=5, kernel=3, stride=2), 2),                  # no padding, stride 2
+    (dict(size=7, kernel=3, dilation=2), 3),                # dilation 2
+    (dict(size=2, kernel=3, stride=2, transposed=True), 5),  # transposed, stride 2
+])
+def test_conv_arithmetic_reproduces_the_lecture_pictures(params, m):
+    e = explore.ConvArithmeticExplorer()
+    full = {**_defaults(type(e)), **params}
+    r = e.update(**full)
+    assert r["m"] == m and r["numbers"].endswith(f"= {m}")
+    cells = r["cells"]
+    assert np.sum(cells == 0) == full["size"] ** 2  # every input cell is drawn once
+    if full["transposed"]:
+        # S - 1 zeros between input cells, d(F - 1) - P cells of padding around them.
+        s, pad = full["stride"], full["dilation"] * (full["kernel"] - 1) - full["padding"]
+        assert len(cells) == (full["size"] - 1) * s + 1 + 2 * pad
+    else:
+        assert len(cells) == full["size"] + 2 * full["padding"]
+
+
+def test_conv_footprint_walks_the_output_in_row_major_order():
+    e = explore.ConvArithmeticExplorer()
+    d, k, s = 2, 3, 2
+    for position in range(9):
+        r = e.update(size=7, kernel=k, padding=2, stride=s, dilation=d, transposed=False,
+                     position=position)
+        # (7 - 5 + 4)/2 + 1 = 4: position p is output cell divmod(p, 4).
+        assert r["m"] == 4 and (r["row"], r["col"]) == divmod(position, 4)
+        top, left = s * r["row"], s * r["col"]
+        assert sorted(r["taps"]) == [(top + d * a, left + d * b)
+                                     for a in range(k) for b in range(k)]
+
+
+def test_conv_floors_a_stride_that_does_not_divide_and_says_so():
+    r = explore.ConvArithmeticExplorer(size=6, kernel=3, stride=2).result
+    assert r["m"] == 2 and "⌊" in r["numbers"]  # (6 - 3)/2 + 1 = 2.5 -> 2
+
+
+def test_conv_kernel_larger_than_padded_input_is_a_message_with_the_numbers():
+    e = explore.ConvArithmeticExplorer()
+    r = e.update(size=2, kernel=4, padding=0, dilation=1, stride=1, transposed=False)
+    assert "larger than the padded input" in r["error"]
+    assert "(2 − 4 + 2·0)/1 + 1" in r["error"]
+    assert e.message == r["error"]
+    r = e.update(size=2, kernel=1, padding=3, stride=1, transposed=True)
+    assert "not positive" in r["error"]
+
+
+def test_conv_position_is_clamped_to_the_output_and_the_slider_follows():
+    e = explore.ConvArithmeticExplorer(size=5, kernel=3, position=8)
+    assert e.params["position"] == 8
+    assert e.widget is not None and e.inputs["position"].max == 8
+    slider = e.inputs["position"]
+    e.inputs["stride"].value = 2  # (5 - 3)/2 + 1 = 2: four output cells
+    assert e.params["position"] == 3 and (e.result["row"], e.result["col"]) == (1, 1)
+    assert slider.max == 3 and slider.value == 3
+    e.update(stride=1)
+    assert slider.max == 8
+
+
+class _Probe(explore.Explorer):
+    """Not registered: changes axis limits, a (cached) title and a text, to test the caches."""
+
+    controls = {"top": Slider(1, 3, 1, 1), "title": Choice(("a", "b")), "label": Toggle()}
+    figsize = (3.0, 2.0)
+
+    def build(self, fig):
+        self.ax = fig.add_subplot()
+        (self.line,) = self.ax.plot([0, 1], [0, 1])
+        self.text = self.ax.text(0.5, 0.5, "")  # in data units: moves with the limits
+
+    def compute(self, *, top, title, label):
+        return {"top": top, "title": title, "label": "on" if label else "off"}
+
+    def draw(self, r):
+        explore.set_lims(self.ax, ylim=(0, r["top"]))
+        self.ax.set_title(r["title"])  # not made in build: part of the cached background
+        self.text.set_text(r["label"])
+
+
+def test_cached_backgrounds_and_texts_never_show_a_stale_picture():
+    probe = _Probe()
+    assert _Probe not in EXPLORERS
+    rng = np.random.default_rng(3)
+    for _ in range(15):
+        params = {n: s.sample(rng) for n, s in _Probe.controls.items()}
+        assert probe.update(**params) and probe.png == _Probe(**params).png, params
