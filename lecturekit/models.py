@@ -1,0 +1,482 @@
+r"""Small models built from lecturekit's own layers: a dense layer, an MLP and a LeNet-style CNN.
+
+Conventions
+-----------
+* A model is a small class holding its parameters in ``model.params``, a dict
+  of float64 arrays a student can print (``{"w1": ..., "b1": ...}``); the
+  optimisers of :mod:`lecturekit.optim` update that dict in place.
+* ``logits, cache = model.forward(x)``; ``grads = model.backward(dlogits, cache)``
+  returns a dict with the keys of ``params``. ``cache`` holds what the backward
+  needs (each layer's input); it is a plain list.
+* Dense weights are ``(out, in)`` as in PyTorch's ``nn.Linear``: a layer is
+  ``x @ w.T + b``, the lectures' :math:`z = Wx + b` applied to each row of ``x``.
+* Images are NCHW; the MLP flattens them row-major, ``x.reshape(N, -1)``.
+* Models output logits; the loss (softmax cross-entropy, in
+  :mod:`lecturekit.losses`) is applied by :func:`lecturekit.train.train`.
+
+References
+----------
+MLP lecture (004_16411a88f2dc5004.txt): :math:`z = Wx + b`, :math:`a = g(z)`.
+Lecture 3 (001_2691e6e736ad0c50.txt): the layer recursion, "Why we can't use
+MLP for images?", LeNet and pooling. Lecture 14 (003_59d733786b3f0eb6.txt):
+"Le Net (80s) MNIST". LeCun, Bottou, Bengio & Haffner (1998), "Gradient-based
+learning applied to document recognition".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, check_choice, check_int, check_shape
+from .activations import ACTIVATIONS, activation_kernels, relu, relu_backward
+from .conv import conv2d, conv2d_backward
+from .init import kaiming_normal
+from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .rng import check_rng
+
+__all__ = [
+    "dense", "dense_backward", "count_parameters", "mlp_parameter_shapes", "vgg_parameter_count",
+    "MLP", "LeNet",
+]
+
+
+def dense(x, w, b):
+    r"""A dense (fully connected) layer :math:`z = x w^\top + b`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+    w : ndarray, shape (M, D)
+        ``(out, in)``, as ``nn.Linear.weight``.
+    b : ndarray, shape (M,)
+
+    Returns
+    -------
+    ndarray, shape (N, M)
+
+    Notes
+    -----
+    The MLP lecture's :math:`z = Wx + b` for a column :math:`x`; for a batch of
+    rows it is :math:`Z = X W^\top + b`.
+
+    Examples
+    --------
+    >>> dense(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([0.0, 1.0]))
+    array([[3., 3.]])
+    """
+    x = as_array(x, "x", ndim=2)
+    w = check_shape(as_array(w, "w", ndim=2), "w", (None, x.shape[1]))
+    b = check_shape(as_array(b, "b"), "b", (w.shape[0],))
+    return x @ w.T + b
+
+
+def dense_backward(dout, x, w, b):
+    r"""Gradients of :func:`dense`: ``(dx, dw, db)`` = ``(dout w, doutᵀ x, Σ dout)``.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, M)
+    x, w, b
+        The forward's inputs.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+        :math:`\nabla_x = \nabla_z W` (the MLP lecture's :math:`\nabla_x f = W^\top \nabla_z f`
+        for a column).
+    dw : ndarray, shape (M, D)
+    db : ndarray, shape (M,)
+    """
+    x = as_array(x, "x", ndim=2)
+    w = check_shape(as_array(w, "w", ndim=2), "w", (None, x.shape[1]))
+    check_shape(as_array(b, "b"), "b", (w.shape[0],))
+    dout = check_shape(as_array(dout, "dout"), "dout", (x.shape[0], w.shape[0]))
+    return dout @ w, dout.T @ x, dout.sum(axis=0)
+
+
+def count_parameters(model):
+    r"""The number of learnable numbers: of a model, a dict of arrays, or a dict of shapes.
+
+    Parameters
+    ----------
+    model : MLP, LeNet, dict of ndarray or dict of tuple
+        Anything with a ``params`` dict, or the dict itself; values may be
+        arrays or shapes (so a model too large to allocate can be counted from
+        :func:`mlp_parameter_shapes`).
+
+    Returns
+    -------
+    int
+
+    Notes
+    -----
+    Lecture 3, "Why we can't use MLP for images?": one dense layer from a
+    224x224x3 image to 1000 units has :math:`(224 \cdot 224 \cdot 3 + 1) \cdot 1000
+    = 150{,}529{,}000` parameters; a 3x3 convolution from 3 to 64 channels has
+    :math:`(3 \cdot 3 \cdot 3 + 1) \cdot 64 = 1{,}792`, whatever the image size.
+
+    Examples
+    --------
+    >>> count_parameters(mlp_parameter_shapes((224 * 224 * 3, 1000)))
+    150529000
+    """
+    params = getattr(model, "params", model)
+    if not isinstance(params, dict):
+        raise TypeError(f"model must be a model or a dict of parameters, "
+                        f"got {type(model).__name__}")
+    total = 0
+    for value in params.values():
+        shape = value if isinstance(value, tuple) else np.shape(value)
+        total += int(np.prod(shape, dtype=np.int64))
+    return total
+
+
+VGG_CONFIGS = {
+    11: (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    13: (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    16: (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"),
+    19: (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+         512, 512, 512, 512, "M"),
+}
+"""Simonyan & Zisserman's configurations A, B, D, E: 3x3 conv widths, ``"M"`` a 2x2 max pool."""
+
+
+def vgg_parameter_count(depth=16, *, classes=1000, image_size=224, batch_norm=False):
+    r"""The number of parameters of VGG-11, -13, -16 or -19, counted from the architecture.
+
+    Parameters
+    ----------
+    depth : {11, 13, 16, 19}, default 16
+        Weight layers: ``depth - 3`` 3x3 convolutions and three dense layers.
+    classes : int, default 1000
+    image_size : int, default 224
+        Input height = width; five 2x2 poolings leave ``image_size // 32``.
+    batch_norm : bool, default False
+        Add a γ and a β per channel after every convolution (``vgg16_bn``).
+
+    Returns
+    -------
+    int
+
+    Notes
+    -----
+    A 3x3 convolution from :math:`C` to :math:`K` channels has :math:`(9C + 1)K`
+    parameters; the dense layers map :math:`512 \cdot 7 \cdot 7 \to 4096 \to 4096
+    \to 1000`. Most of VGG-16's 138 million parameters (123.6 million) are in
+    the dense layers, the first one alone 102.8 million; the 13 convolutions
+    hold 14.7 million. Lecture 14's "64 million parameters" is not VGG's count
+    (AlexNet has about 61 million).
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), "VGG"; Simonyan & Zisserman (2015),
+    "Very deep convolutional networks for large-scale image recognition", Table 2.
+
+    Examples
+    --------
+    >>> vgg_parameter_count(16)
+    138357544
+    """
+    if depth not in VGG_CONFIGS:
+        raise ValueError(f"depth must be one of 11, 13, 16, 19, got {depth!r}")
+    classes = check_int(classes, "classes", minimum=1)
+    image_size = check_int(image_size, "image_size", minimum=32)
+    shapes, c, k = {}, 3, 0
+    for width in VGG_CONFIGS[depth]:
+        if width == "M":
+            continue
+        k += 1
+        shapes[f"conv{k}_w"], shapes[f"conv{k}_b"] = (width, c, 3, 3), (width,)
+        if batch_norm:
+            shapes[f"bn{k}_gamma"], shapes[f"bn{k}_beta"] = (width,), (width,)
+        c = width
+    side = image_size // 32
+    dense_sizes = (c * side * side, 4096, 4096, classes)
+    return count_parameters(shapes) + count_parameters(mlp_parameter_shapes(dense_sizes))
+
+
+def _sizes(sizes):
+    if not isinstance(sizes, (tuple, list)) or len(sizes) < 2:
+        raise ValueError(f"sizes must be a list of at least two layer sizes (input, ..., output), "
+                         f"got {sizes!r}")
+    return tuple(check_int(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes))
+
+
+def mlp_parameter_shapes(sizes):
+    r"""The shapes of an MLP's parameters: ``{"w1": (n1, n0), "b1": (n1,), ...}``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        :math:`n_0` (inputs), :math:`n_1, \dots, n_L` (the last is the output).
+
+    Returns
+    -------
+    dict of tuple
+    """
+    sizes = _sizes(sizes)
+    shapes = {}
+    for l in range(1, len(sizes)):
+        shapes[f"w{l}"] = (sizes[l], sizes[l - 1])
+        shapes[f"b{l}"] = (sizes[l],)
+    return shapes
+
+
+class MLP:
+    r"""A multilayer perceptron: dense layers with an activation between them, logits out.
+
+    Parameters
+    ----------
+    sizes : sequence of int, default (64, 64, 10)
+        Layer widths :math:`n_0, \dots, n_L`; :math:`n_0` is the flattened
+        input size (64 for the 8x8 digits), :math:`n_L` the number of classes.
+    rng : numpy.random.Generator
+        Draws the weights (Kaiming normal, :math:`\mathrm{Var} = 2/n_{in}`;
+        biases 0).
+    activation : {'relu', 'tanh', 'sigmoid', 'leaky_relu', 'linear'}, default 'relu'
+
+    Attributes
+    ----------
+    params : dict of ndarray
+        ``w1, b1, ..., wL, bL``; ``wl`` has shape ``(n_l, n_{l-1})``.
+
+    Notes
+    -----
+    The layer recursion (Lecture 3; the MLP lecture's :math:`z = Wx + b`, :math:`a = g(z)`):
+
+    .. math::
+        a^0 = x, \quad z^l = W^l a^{l-1} + b^l, \quad a^l = g(z^l) \ (l < L),
+        \quad \text{logits} = z^L
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> model = MLP((64, 32, 10), rng=default_rng(0))
+    >>> model.count_parameters()
+    2410
+    >>> logits, cache = model.forward(np.zeros((5, 1, 8, 8)))
+    >>> logits.shape
+    (5, 10)
+    """
+
+    def __init__(self, sizes=(64, 64, 10), *, rng, activation="relu"):
+        check_rng(rng)
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self._g, self._g_prime = activation_kernels(activation)
+        self.sizes = _sizes(sizes)
+        self.params = {}
+        for name, shape in mlp_parameter_shapes(self.sizes).items():
+            self.params[name] = (kaiming_normal(shape, rng=rng) if name[0] == "w"
+                                 else np.zeros(shape))
+
+    def __repr__(self):
+        return f"MLP(sizes={self.sizes}, activation={self.activation!r})"
+
+    @property
+    def n_layers(self):
+        return len(self.sizes) - 1
+
+    def forward(self, x):
+        r"""Logits for a batch, and the cache for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, n_0) or (N, C, H, W) with C*H*W = n_0
+
+        Returns
+        -------
+        logits : ndarray, shape (N, n_L)
+        cache : list
+            ``[(a^{l-1}, z^l) for each layer]``.
+        """
+        x = as_array(x, "x")
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.sizes[0]:
+            raise ValueError(f"x must have shape (N, {self.sizes[0]}) or (N, ...) with "
+                             f"{self.sizes[0]} values per sample, got {x.shape}")
+        a = x.reshape(len(x), -1)  # (N, n_0): images flattened row-major
+        cache = []
+        for l in range(1, self.n_layers + 1):
+            z = dense(a, self.params[f"w{l}"], self.params[f"b{l}"])  # (N, n_l)
+            cache.append((a, z))
+            a = self._g(z) if l < self.n_layers else z
+        return a, cache
+
+    def backward(self, dlogits, cache):
+        r"""Gradients of the loss with respect to every parameter.
+
+        Parameters
+        ----------
+        dlogits : ndarray, shape (N, n_L)
+            :math:`\partial L / \partial \text{logits}`.
+        cache : list
+            From :meth:`forward`.
+
+        Returns
+        -------
+        dict of ndarray
+            The keys and shapes of ``params``.
+        """
+        dz = check_shape(as_array(dlogits, "dlogits"), "dlogits",
+                         (cache[-1][1].shape[0], self.sizes[-1]))
+        grads = {}
+        for l in range(self.n_layers, 0, -1):
+            a_prev, _ = cache[l - 1]
+            da, grads[f"w{l}"], grads[f"b{l}"] = dense_backward(
+                dz, a_prev, self.params[f"w{l}"], self.params[f"b{l}"])
+            if l > 1:
+                dz = da * self._g_prime(cache[l - 2][1])  # back through a = g(z)
+        return {name: grads[name] for name in self.params}
+
+    def predict(self, x):
+        """The predicted class of each sample, ``argmax`` of the logits."""
+        return np.argmax(self.forward(x)[0], axis=1)
+
+    def count_parameters(self):
+        """The number of learnable numbers (:func:`count_parameters`)."""
+        return count_parameters(self)
+
+
+class LeNet:
+    r"""A LeNet-style CNN: two conv-ReLU-pool stages, then two dense layers.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the weights (Kaiming normal; biases 0).
+    in_channels : int, default 1
+    image_size : int, default 8
+        Height = width of the input, divisible by 4 (two 2x2 poolings).
+    channels : (int, int), default (16, 32)
+        Filters of the two convolutions (LeNet-5 had 6 and 16; on the 8x8
+        digits twice as many reach 97 % test accuracy more reliably).
+    hidden : int, default 64
+        Units of the hidden dense layer.
+    classes : int, default 10
+    kernel_size : int, default 3
+        Odd; the convolutions pad by ``kernel_size // 2`` ("same").
+    pool : {'max', 'avg'}, default 'max'
+        LeNet-5 used average ("subsampling") layers; max pooling is today's default.
+
+    Attributes
+    ----------
+    params : dict of ndarray
+        ``conv1_w (c1, in, k, k)``, ``conv1_b``, ``conv2_w (c2, c1, k, k)``,
+        ``conv2_b``, ``fc1_w (hidden, c2 * (S/4)^2)``, ``fc1_b``,
+        ``fc2_w (classes, hidden)``, ``fc2_b``.
+
+    Notes
+    -----
+    For the 8x8 digits::
+
+        x (N, 1, 8, 8) -conv 3x3, pad 1-> (N, 16, 8, 8) -relu-> -pool 2-> (N, 16, 4, 4)
+          -conv 3x3, pad 1-> (N, 32, 4, 4) -relu-> -pool 2-> (N, 32, 2, 2)
+          -flatten-> (N, 128) -dense-> (N, 64) -relu-> -dense-> (N, 10) logits
+
+    LeNet-5 (LeCun et al. 1998) on 32x32 MNIST: conv 5x5 (6) - subsample -
+    conv 5x5 (16) - subsample - dense 120 - 84 - 10, with tanh-like squashing.
+    This is the same pattern, scaled down to 8x8 images, with ReLU.
+
+    References
+    ----------
+    Lecture 3 (001_2691e6e736ad0c50.txt), "LeNet", "What is pooling?";
+    Lecture 14 (003_59d733786b3f0eb6.txt), "Le Net (80s) MNIST".
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> model = LeNet(rng=default_rng(0))
+    >>> model.count_parameters()
+    13706
+    """
+
+    def __init__(self, *, rng, in_channels=1, image_size=8, channels=(16, 32), hidden=64,
+                 classes=10, kernel_size=3, pool="max"):
+        check_rng(rng)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.image_size = check_int(image_size, "image_size", minimum=4)
+        if self.image_size % 4:
+            raise ValueError(f"image_size must be divisible by 4 (two 2x2 poolings), "
+                             f"got {image_size}")
+        if not (isinstance(channels, (tuple, list)) and len(channels) == 2):
+            raise ValueError(f"channels must be a pair (c1, c2), got {channels!r}")
+        c1, c2 = (check_int(c, "channels", minimum=1) for c in channels)
+        self.hidden = check_int(hidden, "hidden", minimum=1)
+        self.classes = check_int(classes, "classes", minimum=2)
+        k = self.kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+        if k % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (for 'same' padding), got {k}")
+        self.pool = check_choice(pool, "pool", ("max", "avg"))
+        self._pool, self._pool_backward = ((max_pool2d, max_pool2d_backward) if pool == "max"
+                                           else (avg_pool2d, avg_pool2d_backward))
+        flat = c2 * (self.image_size // 4) ** 2
+        shapes = {"conv1_w": (c1, self.in_channels, k, k), "conv1_b": (c1,),
+                  "conv2_w": (c2, c1, k, k), "conv2_b": (c2,),
+                  "fc1_w": (self.hidden, flat), "fc1_b": (self.hidden,),
+                  "fc2_w": (self.classes, self.hidden), "fc2_b": (self.classes,)}
+        self.params = {name: kaiming_normal(shape, rng=rng) if name.endswith("_w")
+                       else np.zeros(shape) for name, shape in shapes.items()}
+
+    def __repr__(self):
+        c1, c2 = self.params["conv1_w"].shape[0], self.params["conv2_w"].shape[0]
+        return (f"LeNet(in_channels={self.in_channels}, image_size={self.image_size}, "
+                f"channels=({c1}, {c2}), hidden={self.hidden}, classes={self.classes}, "
+                f"kernel_size={self.kernel_size}, pool={self.pool!r})")
+
+    def forward(self, x):
+        r"""Logits for a batch of images, and the cache for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, in_channels, image_size, image_size)
+
+        Returns
+        -------
+        logits : ndarray, shape (N, classes)
+        cache : list
+            The input of every layer, in order.
+        """
+        s = self.image_size
+        x = check_shape(as_array(x, "x", ndim=4), "x", (None, self.in_channels, s, s))
+        p, pad = self.params, self.kernel_size // 2
+        z1 = conv2d(x, p["conv1_w"], p["conv1_b"], padding=pad)  # (N, c1, S, S)
+        a1 = relu(z1)
+        m1 = self._pool(a1, 2)  # (N, c1, S/2, S/2)
+        z2 = conv2d(m1, p["conv2_w"], p["conv2_b"], padding=pad)  # (N, c2, S/2, S/2)
+        a2 = relu(z2)
+        m2 = self._pool(a2, 2)  # (N, c2, S/4, S/4)
+        f = m2.reshape(len(x), -1)  # (N, c2 * (S/4)^2): flattened row-major
+        z3 = f @ p["fc1_w"].T + p["fc1_b"]  # (N, hidden)
+        a3 = relu(z3)
+        logits = a3 @ p["fc2_w"].T + p["fc2_b"]  # (N, classes)
+        return logits, [x, z1, a1, m1, z2, a2, m2, f, z3, a3]
+
+    def backward(self, dlogits, cache):
+        r"""Gradients of the loss with respect to every parameter (a dict like ``params``).
+
+        Parameters
+        ----------
+        dlogits : ndarray, shape (N, classes)
+        cache : list
+            From :meth:`forward`.
+        """
+        x, z1, a1, m1, z2, a2, m2, f, z3, a3 = cache
+        p, pad = self.params, self.kernel_size // 2
+        dlogits = check_shape(as_array(dlogits, "dlogits"), "dlogits", (len(x), self.classes))
+        g = {}
+        da3, g["fc2_w"], g["fc2_b"] = dense_backward(dlogits, a3, p["fc2_w"], p["fc2_b"])
+        dz3 = relu_backward(da3, z3)
+        df, g["fc1_w"], g["fc1_b"] = dense_backward(dz3, f, p["fc1_w"], p["fc1_b"])
+        dm2 = df.reshape(m2.shape)  # (N, c2, S/4, S/4)
+        dz2 = relu_backward(self._pool_backward(dm2, a2, 2), z2)
+        dm1, g["conv2_w"], g["conv2_b"] = conv2d_backward(dz2, m1, p["conv2_w"], padding=pad)
+        dz1 = relu_backward(self._pool_backward(dm1, a1, 2), z1)
+        _, g["conv1_w"], g["conv1_b"] = conv2d_backward(dz1, x, p["conv1_w"], padding=pad)
+        return {name: g[name] for name in p}
+
+    def predict(self, x):
+        """The predicted class of each image, ``argmax`` of the logits."""
+        return np.argmax(self.forward(x)[0], axis=1)
+
+    def count_parameters(self):
+        """The number of learnable numbers (:func:`count_parameters`)."""
+        return count_parameters(self)

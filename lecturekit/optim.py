@@ -1,0 +1,606 @@
+r"""Optimisers, one step at a time, with their state in plain attributes.
+
+Conventions
+-----------
+* ``opt.step(params, grads)`` updates ``params`` **in place** and returns
+  ``None``. ``params`` is a list (or tuple) of float arrays, or a dict of them;
+  ``grads`` has the same structure (the same length, or the same keys) and each
+  gradient the shape of its parameter. In-place is what lets a model's own
+  parameter arrays be trained directly.
+* The state a student may want to print is in plain attributes: ``opt.t`` (the
+  number of steps taken), ``opt.mu`` (momentum's velocity), ``opt.m`` and
+  ``opt.v`` (Adam's moments), each a list aligned with ``params``. It is created
+  at the first step; ``opt.reset()`` forgets it.
+* ``lr`` (and momentum's ``gamma``) is a number or a schedule, a callable of the
+  step ``t = 0, 1, 2, ...`` (see :mod:`lecturekit.schedules`); step ``t`` uses
+  ``lr(t)``.
+* ``weight_decay`` on every optimiser but :class:`AdamW` is *coupled* L2 decay:
+  :math:`g \leftarrow g + \lambda_{wd} w`, the gradient of
+  :math:`\tfrac{\lambda_{wd}}{2}\|w\|^2` (the MLP lecture's penalty). AdamW
+  decouples it (see :class:`AdamW`).
+
+Notation: Lecture 4 writes the learning rate :math:`\lambda`, the gradient
+:math:`g_t`, the velocity :math:`\mu_t` and momentum coefficient
+:math:`\gamma`; the MLP lecture writes the step :math:`\alpha_k`, the
+minibatch :math:`I_k` and the minibatch gradient :math:`g_k`. Code: ``lr``,
+``grads``, ``mu``, ``gamma``, ``minibatch_indices``.
+
+PyTorch's ``torch.optim.SGD(momentum=...)`` uses a different velocity
+(:class:`MomentumPyTorch`): the same iterates under a constant learning rate,
+different ones under a schedule.
+
+References
+----------
+Lecture 4 (000_778bfa8cbc5d38d6.txt), "2. Optimization": gradient descent,
+momentum and its worked example, Adam. MLP lecture (004_16411a88f2dc5004.txt),
+"SGD". Kingma & Ba (2015), "Adam"; Loshchilov & Hutter (2019), "Decoupled
+weight decay regularization"; Sutskever et al. (2013), "On the importance of
+initialization and momentum in deep learning".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, check_int, check_positive, check_real
+from .rng import check_rng
+
+__all__ = [
+    "Optimizer", "GD", "SGD", "Momentum", "Nesterov", "MomentumPyTorch", "Adam", "AdamW",
+    "minibatch_indices", "trajectory",
+]
+
+
+def _check_rate(value, name):
+    """A positive number, or a schedule (a callable of the step)."""
+    if callable(value):
+        return value
+    return check_positive(value, name)
+
+
+def _check_coefficient(value, name):
+    """A number in [0, 1) (beta, gamma), or a schedule."""
+    if callable(value):
+        return value
+    return check_real(value, name, low=0, high=1, high_open=True)
+
+
+def _value_at(value, t, name, *, low, high=None):
+    """``value(t)`` if it is a schedule, checked to lie in [low, high); else ``value``."""
+    if not callable(value):
+        return value
+    out = value(t)
+    if not (np.ndim(out) == 0 and np.isfinite(out) and out >= low and (high is None or out < high)):
+        bound = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
+        raise ValueError(f"the schedule {name} must give a number {bound} at step {t}, got {out!r}")
+    return float(out)
+
+
+class Optimizer:
+    r"""The shared machinery: argument checks, the step counter and the in-place update.
+
+    Subclasses define ``_init_state(params)`` and ``_update(i, w, g, lr)``, which
+    returns the change :math:`\Delta w` added to parameter ``i``.
+
+    Parameters
+    ----------
+    lr : float or callable
+        The learning rate :math:`\lambda > 0`, or a schedule ``lr(t)``.
+    weight_decay : float, default 0.0
+        Coupled L2 decay :math:`\lambda_{wd} \ge 0`: :math:`g \leftarrow g + \lambda_{wd} w`.
+    """
+
+    _state_names: tuple = ()
+    _coupled_decay = True  # AdamW turns it off and decays the weights itself
+
+    def __init__(self, lr, *, weight_decay=0.0):
+        self.lr = _check_rate(lr, "lr")
+        self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
+        self.reset()
+
+    def reset(self):
+        """Forget the step count and the state (moments, velocities)."""
+        self.t = 0
+        self._shapes = None
+        for name in self._state_names:
+            setattr(self, name, None)
+
+    def __repr__(self):
+        state = ", ".join(f"{n}=<{len(getattr(self, n) or [])} arrays>" for n in self._state_names)
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({hyper}; t={self.t}{', ' + state if state else ''})"
+
+    def _hyper(self):
+        return {"lr": self.lr, "weight_decay": self.weight_decay}
+
+    def current_lr(self):
+        """The learning rate the next step will use, ``lr(t)`` for a schedule."""
+        return _value_at(self.lr, self.t, "lr", low=0)
+
+    def step(self, params, grads):
+        r"""Take one step: update every parameter in ``params`` in place.
+
+        Parameters
+        ----------
+        params : list of ndarray or dict of ndarray
+            The parameters :math:`w_t`; float arrays, updated in place.
+        grads : list of array_like or dict of array_like
+            The gradients :math:`g_t`, matching ``params`` in length (or keys)
+            and in each shape.
+
+        Raises
+        ------
+        ValueError
+            If the structures or a parameter's and its gradient's shapes differ
+            (the message names the index or key and both shapes), or if the
+            parameters' shapes changed since the previous step.
+        """
+        names, ws, gs = _pair_up(params, grads)
+        shapes = [w.shape for w in ws]
+        if self._shapes is None:
+            self._init_state(ws)
+            self._shapes = shapes
+        elif shapes != self._shapes:
+            raise ValueError(
+                "params changed shape since the previous step "
+                f"(was {self._shapes}, now {shapes}); call reset() for new parameters"
+            )
+        lr = self.current_lr()
+        for i, (w, g) in enumerate(zip(ws, gs, strict=True)):
+            if self.weight_decay and self._coupled_decay:
+                g = g + self.weight_decay * w
+            w += self._update(i, w, g, lr)
+        self.t += 1
+
+    def _init_state(self, params):
+        pass
+
+
+def _pair_up(params, grads):
+    """Check that ``params`` and ``grads`` match; return names, parameter and gradient lists."""
+    if isinstance(params, dict):
+        if not isinstance(grads, dict):
+            raise TypeError(f"grads must be a dict like params, got {type(grads).__name__}")
+        if set(params) != set(grads):
+            raise ValueError(f"grads must have the keys of params, {sorted(params)}, "
+                             f"got {sorted(grads)}")
+        names = list(params)
+        ws = [params[k] for k in names]
+        gs = [grads[k] for k in names]
+        labels = [f"[{k!r}]" for k in names]
+    elif isinstance(params, (list, tuple)):
+        if not isinstance(grads, (list, tuple)):
+            raise TypeError(f"grads must be a list like params, got {type(grads).__name__}")
+        if len(grads) != len(params):
+            raise ValueError(f"grads must have one gradient per parameter ({len(params)}), "
+                             f"got {len(grads)}")
+        names = list(range(len(params)))
+        ws, gs = list(params), list(grads)
+        labels = [f"[{i}]" for i in names]
+    else:
+        raise TypeError(f"params must be a list or dict of arrays, got {type(params).__name__}")
+    out = []
+    for w, g, label in zip(ws, gs, labels, strict=True):
+        if not (isinstance(w, np.ndarray) and np.issubdtype(w.dtype, np.floating)):
+            raise TypeError(f"params{label} must be a float numpy array (it is updated in place), "
+                            f"got {type(w).__name__}"
+                            + (f" of dtype {w.dtype}" if isinstance(w, np.ndarray) else ""))
+        g = as_array(g, f"grads{label}")
+        if g.shape != w.shape:
+            raise ValueError(f"grads{label} must have the shape of params{label}, "
+                             f"{w.shape}, got {g.shape}")
+        out.append(g)
+    return names, ws, out
+
+
+class GD(Optimizer):
+    r"""Gradient descent :math:`w_{t+1} = w_t - \lambda g_t`.
+
+    Parameters
+    ----------
+    lr : float or callable
+        The learning rate :math:`\lambda > 0`, or a schedule of the step.
+    weight_decay : float, default 0.0
+        Coupled L2 decay :math:`\lambda_{wd}`.
+
+    Notes
+    -----
+    Lecture 4: :math:`w_{t+1} = w_t - \lambda \frac{\partial L}{\partial w_t}`
+    with :math:`L = \sum_{i=1}^m L_i` over the full data set.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "2. Optimization".
+
+    Examples
+    --------
+    >>> w = np.array([1.0, 2.0])
+    >>> GD(lr=0.1).step([w], [np.array([10.0, -10.0])])
+    >>> w
+    array([0., 3.])
+    """
+
+    def _update(self, i, w, g, lr):
+        return -lr * g
+
+
+class SGD(GD):
+    r"""Stochastic gradient descent: the update of :class:`GD` on a minibatch gradient.
+
+    The update is the same; what makes it stochastic is the gradient, averaged
+    over a random minibatch :math:`I_k` from :func:`minibatch_indices`.
+
+    Notes
+    -----
+    MLP lecture:
+
+    .. math::
+        I_k \subset \mathrm{Unif}(1, \dots, N), \quad
+        g_k = \frac{1}{|I_k|} \sum_{i \in I_k} \nabla f_i(\omega_k), \quad
+        \omega_{k+1} = \omega_k - \alpha_k g_k
+
+    References
+    ----------
+    MLP lecture (004_16411a88f2dc5004.txt), "SGD".
+    """
+
+
+class Momentum(Optimizer):
+    r"""Lecture 4's momentum: :math:`\mu_{t+1} = \gamma\mu_t - \lambda g_t`, :math:`w += \mu_{t+1}`.
+
+    Parameters
+    ----------
+    lr : float or callable
+        :math:`\lambda > 0`, or a schedule.
+    gamma : float or callable, default 0.9
+        :math:`\gamma \in [0, 1)`, or a schedule of the step, e.g.
+        ``schedules.linear_ramp(0.5, 0.9, steps=100)`` ("γ change from 0.5 to
+        0.9 over iterations").
+    weight_decay : float, default 0.0
+        Coupled L2 decay.
+
+    Attributes
+    ----------
+    mu : list of ndarray
+        The velocities :math:`\mu_t`, one per parameter (zeros before the first step).
+
+    Notes
+    -----
+    Unrolled (Lecture 4's example, :math:`\gamma = 0.9`, :math:`\mu_0 = 0`):
+    :math:`\mu_1 = -\lambda g_0`, :math:`w_1 = w_0 - \lambda g_0`,
+    :math:`\mu_2 = -\lambda(0.9 g_0 + g_1)`,
+    :math:`w_2 = w_1 - \lambda(0.9 g_0 + g_1)`: the step is a decaying sum of all
+    past gradients, each scaled by the learning rate *of its own step*. That is
+    where it differs from PyTorch's velocity (:class:`MomentumPyTorch`), which
+    scales the whole sum by the *current* rate.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Momentum".
+
+    Examples
+    --------
+    >>> w = np.array([0.0]); opt = Momentum(lr=1.0, gamma=0.9)
+    >>> opt.step([w], [np.array([1.0])]); opt.step([w], [np.array([1.0])])
+    >>> opt.mu[0], w
+    (array([-1.9]), array([-2.9]))
+    """
+
+    _state_names = ("mu",)
+
+    def __init__(self, lr, *, gamma=0.9, weight_decay=0.0):
+        self.gamma = _check_coefficient(gamma, "gamma")
+        super().__init__(lr, weight_decay=weight_decay)
+
+    def _hyper(self):
+        return {**super()._hyper(), "gamma": self.gamma}
+
+    def _init_state(self, params):
+        self.mu = [np.zeros_like(w) for w in params]
+
+    def _gamma(self, t):
+        return _value_at(self.gamma, t, "gamma", low=0, high=1)
+
+    def _update(self, i, w, g, lr):
+        self.mu[i] = self._gamma(self.t) * self.mu[i] - lr * g
+        return self.mu[i]
+
+
+class Nesterov(Momentum):
+    r"""Nesterov momentum: the gradient is taken at the look-ahead point :math:`w_t + \gamma\mu_t`.
+
+    Parameters
+    ----------
+    lr, gamma, weight_decay
+        As for :class:`Momentum`.
+
+    Notes
+    -----
+    Sutskever et al. (2013), in Lecture 4's letters:
+
+    .. math::
+        \mu_{t+1} = \gamma_t \mu_t - \lambda g(w_t + \gamma_t \mu_t), \quad
+        w_{t+1} = w_t + \mu_{t+1}
+
+    ``step`` only sees the gradient at the parameters it is given, so the
+    parameters it stores are the look-ahead points
+    :math:`\tilde w_t = w_t + \gamma_t \mu_t`; in those,
+
+    .. math:: \tilde w_{t+1} = \tilde w_t + \gamma_{t+1} \mu_{t+1} - \lambda g(\tilde w_t),
+
+    the same iterates shifted by :math:`\gamma\mu` (PyTorch's
+    ``SGD(nesterov=True)`` does the same, with its own velocity sign and scale).
+    At convergence :math:`\mu \to 0` and the two coincide.
+
+    References
+    ----------
+    Sutskever, Martens, Dahl & Hinton (2013); Bengio, Boulanger-Lewandowski &
+    Pascanu (2013), "Advances in optimizing recurrent networks".
+    """
+
+    def _update(self, i, w, g, lr):
+        self.mu[i] = self._gamma(self.t) * self.mu[i] - lr * g
+        return self._gamma(self.t + 1) * self.mu[i] - lr * g
+
+
+class MomentumPyTorch(Optimizer):
+    r"""PyTorch's momentum :math:`v_{t+1} = m v_t + g_t`, :math:`w_{t+1} = w_t - \lambda_t v_{t+1}`.
+
+    ``torch.optim.SGD(params, lr, momentum=m)`` (with ``dampening=0``,
+    ``nesterov=False``); here to compare with Lecture 4's :class:`Momentum`.
+
+    Parameters
+    ----------
+    lr : float or callable
+        :math:`\lambda > 0`, or a schedule.
+    momentum : float, default 0.9
+        :math:`m \in [0, 1)`.
+    weight_decay : float, default 0.0
+        Coupled L2 decay (PyTorch's ``weight_decay``).
+
+    Attributes
+    ----------
+    v : list of ndarray
+        PyTorch's ``momentum_buffer``: a sum of gradients, without the learning rate.
+
+    Notes
+    -----
+    With a constant :math:`\lambda` and :math:`m = \gamma`, the lecture's velocity
+    is :math:`\mu_t = -\lambda v_t` and the iterates are identical. Under a
+    schedule they differ: unrolled,
+
+    .. math::
+        \mu_{t+1} = -\sum_{s \le t} \gamma^{t-s} \lambda_s g_s, \qquad
+        -\lambda_t v_{t+1} = -\lambda_t \sum_{s \le t} \gamma^{t-s} g_s,
+
+    so after a learning-rate drop the lecture's form still carries the old,
+    larger steps in :math:`\mu` while PyTorch's shrinks at once.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.optim.SGD`` (the note on its momentum
+    differing from Sutskever et al.).
+    """
+
+    _state_names = ("v",)
+
+    def __init__(self, lr, *, momentum=0.9, weight_decay=0.0):
+        self.momentum = check_real(momentum, "momentum", low=0, high=1, high_open=True)
+        super().__init__(lr, weight_decay=weight_decay)
+
+    def _hyper(self):
+        return {**super()._hyper(), "momentum": self.momentum}
+
+    def _init_state(self, params):
+        self.v = [np.zeros_like(w) for w in params]
+
+    def _update(self, i, w, g, lr):
+        self.v[i] = self.momentum * self.v[i] + g
+        return -lr * self.v[i]
+
+
+class Adam(Optimizer):
+    r"""Adam with bias correction, :math:`\epsilon` outside the square root.
+
+    Parameters
+    ----------
+    lr : float or callable, default 1e-3
+        :math:`\lambda > 0`, or a schedule.
+    beta1 : float, default 0.9
+        :math:`\beta_1 \in [0, 1)`, the decay of the first moment.
+    beta2 : float, default 0.999
+        :math:`\beta_2 \in [0, 1)`, the decay of the second moment.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    weight_decay : float, default 0.0
+        Coupled L2 decay, added to the gradient *before* the moments (PyTorch's
+        ``Adam(weight_decay=...)``); see :class:`AdamW` for the decoupled form.
+
+    Attributes
+    ----------
+    m, v : list of ndarray
+        The moment estimates :math:`m_t` and :math:`V_t`.
+
+    Notes
+    -----
+    Lecture 4, with :math:`t = 1, 2, \dots` (``opt.t`` after the step):
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        V_t = \beta_2 V_{t-1} + (1 - \beta_2) g_t^2,
+
+        \hat m_t = \frac{m_t}{1 - \beta_1^t}, \quad
+        \hat V_t = \frac{V_t}{1 - \beta_2^t}, \quad
+        U_t = -\lambda \frac{\hat m_t}{\sqrt{\hat V_t} + \epsilon}, \quad
+        W_{t+1} = W_t + U_t
+
+    with :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
+    :math:`\epsilon = 10^{-8}` (the paper's and PyTorch's defaults). The first
+    step therefore moves every coordinate by almost exactly :math:`\lambda`.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Adam"; Kingma & Ba (2015), Algorithm 1.
+    """
+
+    _state_names = ("m", "v")
+
+    def __init__(self, lr=1e-3, *, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        self.beta1 = check_real(beta1, "beta1", low=0, high=1, high_open=True)
+        self.beta2 = check_real(beta2, "beta2", low=0, high=1, high_open=True)
+        self.eps = check_positive(eps, "eps")
+        super().__init__(lr, weight_decay=weight_decay)
+
+    def _hyper(self):
+        return {**super()._hyper(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def _init_state(self, params):
+        self.m = [np.zeros_like(w) for w in params]
+        self.v = [np.zeros_like(w) for w in params]
+
+    def _update(self, i, w, g, lr):
+        t = self.t + 1  # the formula counts steps from 1
+        self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
+        self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g**2
+        m_hat = self.m[i] / (1 - self.beta1**t)
+        v_hat = self.v[i] / (1 - self.beta2**t)
+        return -lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: :math:`W_{t+1} = W_t - \lambda\lambda_{wd} W_t + U_t`.
+
+    Parameters
+    ----------
+    lr, beta1, beta2, eps
+        As for :class:`Adam`.
+    weight_decay : float, default 0.01
+        :math:`\lambda_{wd} \ge 0` (PyTorch's ``AdamW`` default).
+
+    Notes
+    -----
+    The decay is applied to the weights directly, scaled by the learning rate,
+    and never enters the moments :math:`m_t, V_t`. With coupled L2 decay
+    (``Adam(weight_decay=...)``) the decay term is divided by
+    :math:`\sqrt{\hat V_t}` like the gradient, so weights with large gradients
+    are decayed less; Loshchilov & Hutter show the decoupled form regularises
+    as intended.
+
+    References
+    ----------
+    Loshchilov & Hutter (2019), "Decoupled weight decay regularization", Algorithm 2.
+    """
+
+    def __init__(self, lr=1e-3, *, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+        super().__init__(lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+
+    _coupled_decay = False
+
+    def _update(self, i, w, g, lr):
+        return super()._update(i, w, g, lr) - lr * self.weight_decay * w
+
+
+def minibatch_indices(n, batch_size, *, rng, epochs=1, drop_last=False):
+    r"""Yield minibatches :math:`I_k`: index arrays drawn without replacement within an epoch.
+
+    Each epoch shuffles ``0, ..., n-1`` and cuts the permutation into batches of
+    ``batch_size``; every index appears exactly once per epoch.
+
+    Parameters
+    ----------
+    n : int
+        :math:`N`, the number of samples.
+    batch_size : int
+        :math:`|I_k|`, with ``1 <= batch_size <= n``.
+    rng : numpy.random.Generator
+        The source of the shuffles.
+    epochs : int or None, default 1
+        The number of passes; ``None`` yields batches for ever.
+    drop_last : bool, default False
+        Drop each epoch's last batch if it is smaller than ``batch_size``
+        (otherwise it is yielded, smaller).
+
+    Yields
+    ------
+    ndarray of int, shape (batch_size,)
+        The indices :math:`I_k` (the last batch of an epoch may be shorter).
+
+    Notes
+    -----
+    The MLP lecture writes :math:`I_k \subset \mathrm{Unif}(1, \dots, N)`. Within
+    an epoch each :math:`I_k` is a uniformly random subset of the indices not
+    yet used; the first batch of an epoch is a uniformly random subset of all
+    :math:`N`. (Sampling with replacement, :math:`I_k` drawn afresh each step, is
+    analysed in :func:`lecturekit.objectives.minibatch_gradient_stats`.)
+
+    References
+    ----------
+    MLP lecture (004_16411a88f2dc5004.txt), "SGD".
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> batches = list(minibatch_indices(5, 2, rng=default_rng(0)))
+    >>> [len(b) for b in batches], sorted(np.concatenate(batches).tolist())
+    ([2, 2, 1], [0, 1, 2, 3, 4])
+    """
+    n = check_int(n, "n", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= n ({n}), got {batch_size}")
+    if epochs is not None:
+        epochs = check_int(epochs, "epochs", minimum=0)
+    check_rng(rng)
+    return _minibatches(n, batch_size, rng, epochs, bool(drop_last))
+
+
+def _minibatches(n, batch_size, rng, epochs, drop_last):
+    epoch = 0
+    while epochs is None or epoch < epochs:
+        order = rng.permutation(n)
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            yield order[start:start + batch_size]
+        epoch += 1
+
+
+def trajectory(optimizer, grad, w0, *, steps):
+    r"""Run ``optimizer`` from ``w0`` for ``steps`` steps; return every iterate.
+
+    For contour plots of the 2-D objectives in :mod:`lecturekit.objectives`.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        A fresh (or reset) optimiser; it is reset first.
+    grad : callable
+        ``grad(w) -> g``, the gradient at ``w`` (same shape as ``w``).
+    w0 : array_like
+        The starting point :math:`w_0` (copied).
+    steps : int
+        The number of steps.
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, *w0.shape)
+        :math:`w_0, w_1, \dots, w_{steps}`.
+
+    Examples
+    --------
+    >>> trajectory(GD(lr=0.5), lambda w: 2 * w, [1.0], steps=2)[:, 0]
+    array([1., 0., 0.])
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a lecturekit.optim optimiser, "
+                        f"got {type(optimizer).__name__}")
+    if not callable(grad):
+        raise TypeError(f"grad must be a callable grad(w), got {type(grad).__name__}")
+    steps = check_int(steps, "steps", minimum=0)
+    w = as_array(w0, "w0").copy()
+    optimizer.reset()
+    out = np.empty((steps + 1,) + w.shape)
+    out[0] = w
+    for k in range(steps):
+        optimizer.step([w], [grad(w)])
+        out[k + 1] = w
+    return out

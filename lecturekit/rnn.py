@@ -1,0 +1,860 @@
+r"""Vanilla RNN and LSTM, forward and back-propagation through time, and why gradients vanish.
+
+Conventions
+-----------
+* Sequences are time-major: ``xs`` has shape ``(T, N, D)`` (time steps, batch,
+  input features), like PyTorch's ``nn.RNN``/``nn.LSTM`` with the default
+  ``batch_first=False``. One sequence is ``xs[:, None, :]``.
+* ``hs[t]`` is the hidden state *after* reading ``xs[t]``: in the lecture's
+  1-based time, ``hs[t - 1]`` is :math:`h_t` and ``xs[t - 1]`` is :math:`x_t`;
+  ``h0`` is :math:`h_0`.
+* Lecture 14's concatenated form: one weight ``w`` acts on :math:`[x_t ; h_{t-1}]`,
+  so ``w[:, :D]`` is the input-to-hidden and ``w[:, D:]`` the hidden-to-hidden
+  (recurrent) part; rows are outputs, as in PyTorch (``(out, in)``).
+* Backward functions take the forward's inputs and recompute what they need;
+  they return gradients in the order of the forward's arguments.
+
+Lecture 14 writes "rectify" for any squashing function; the RNN's is tanh, the
+LSTM's gates use the sigmoid :math:`\sigma` and its candidate and output use tanh.
+Its letters map as: :math:`w` (concatenated) = ``w``, the output weight
+("another w") = ``v`` with bias ``c``, :math:`C_t` = ``cs[t - 1]``,
+:math:`\Delta C_t` = the candidate ``g``, :math:`f_t, i_t, o_t` = the gates.
+
+LSTM weight layout (PyTorch's, so that a ``state_dict`` maps directly)
+----------------------------------------------------------------------
+``w`` has shape ``(4H, D + H)`` and ``b`` shape ``(4H,)``; the row blocks are, in
+order, the input gate :math:`i`, the forget gate :math:`f`, the candidate
+:math:`g = \Delta C` and the output gate :math:`o` (PyTorch's ``(i, f, g, o)``)::
+
+    w = concat([weight_ih_l0, weight_hh_l0], axis=1)    # (4H, D) | (4H, H)
+    b = bias_ih_l0 + bias_hh_l0                          # (4H,)
+
+See :func:`lstm_weights_from_pytorch`.
+
+References
+----------
+Lecture 14 (003_59d733786b3f0eb6.txt), "Recurrent Neural Network (RNN)": the
+vanilla RNN, back-propagation through time and vanishing gradients, the LSTM
+cell :math:`C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t`,
+:math:`h_t = o_t \odot \tanh(C_t)`. Hochreiter & Schmidhuber (1997); Gers,
+Schmidhuber & Cummins (2000) for the forget gate; Pascanu, Mikolov & Bengio
+(2013), "On the difficulty of training recurrent neural networks".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, check_int, check_real, check_shape
+from .activations import sigmoid, softmax, softmax_backward
+from .rng import check_rng
+
+__all__ = [
+    "rnn_step", "rnn_step_backward", "rnn_forward", "rnn_backward", "rnn_init", "output_layer",
+    "recurrent_matrix", "hidden_state_jacobian_norms",
+    "cell_state_update", "lstm_step", "lstm_step_backward", "lstm_forward", "lstm_backward",
+    "lstm_init", "lstm_weights_from_pytorch", "memory_retention",
+]
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _sequence(xs):
+    xs = as_array(xs, "xs")
+    if xs.ndim != 3:
+        raise ValueError(
+            f"xs must be 3-D with layout (T, N, D) (time, batch, features), got a {xs.ndim}-D "
+            f"array of shape {xs.shape}; for one sequence of shape (T, D) pass xs[:, None, :]"
+        )
+    if xs.shape[0] == 0 or xs.shape[1] == 0:
+        raise ValueError(f"xs must have at least one time step and one sequence, got {xs.shape}")
+    return xs
+
+
+def _state(h, name, n):
+    h = as_array(h, name, ndim=2)
+    check_shape(h, name, (n, None))
+    return h
+
+
+def _cell(w, b, d, h, gates):
+    """Check the concatenated weight (gates*H, D+H) and bias (gates*H,)."""
+    w = check_shape(as_array(w, "w", ndim=2), "w", (gates * h, d + h))
+    b = check_shape(as_array(b, "b", ndim=1), "b", (gates * h,))
+    return w, b
+
+
+def _output(v, c, h):
+    v = as_array(v, "v", ndim=2)
+    check_shape(v, "v", (None, h))
+    c = check_shape(as_array(c, "c", ndim=1), "c", (v.shape[0],))
+    return v, c
+
+
+def _step_inputs(x, h_prev, w, b, gates):
+    x = as_array(x, "x", ndim=2)
+    h_prev = _state(h_prev, "h_prev", x.shape[0])
+    w, b = _cell(w, b, x.shape[1], h_prev.shape[1], gates)
+    return x, h_prev, w, b
+
+
+# ---------------------------------------------------------------- vanilla RNN
+
+
+def _rnn_step(x, h_prev, w, b):
+    z = np.concatenate([x, h_prev], axis=1)  # (N, D + H): the lecture's x_t || h_{t-1}
+    return np.tanh(z @ w.T + b)
+
+
+def _rnn_step_backward(dh, x, h_prev, h, w):
+    da = dh * (1 - h**2)  # tanh'(a) = 1 - tanh(a)^2 = 1 - h^2
+    z = np.concatenate([x, h_prev], axis=1)  # (N, D + H)
+    dz = da @ w  # (N, D + H)
+    d = x.shape[1]
+    return dz[:, :d], dz[:, d:], da.T @ z, da.sum(axis=0)
+
+
+def rnn_step(x, h_prev, w, b):
+    r"""One step of the vanilla RNN, :math:`h_t = \tanh(w [x_t ; h_{t-1}] + b)`.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        :math:`x_t`.
+    h_prev : ndarray, shape (N, H)
+        :math:`h_{t-1}`.
+    w : ndarray, shape (H, D + H)
+        The concatenated weight; ``w[:, :D]`` acts on :math:`x_t`, ``w[:, D:]`` on
+        :math:`h_{t-1}`.
+    b : ndarray, shape (H,)
+
+    Returns
+    -------
+    h : ndarray, shape (N, H)
+        :math:`h_t`.
+
+    Notes
+    -----
+    Lecture 14: :math:`h_t = \mathrm{rectify}(w(x_t \| h_{t-1}))`, "weight
+    concatenate". Splitting :math:`w = [W_{xh}\ W_{hh}]` gives the usual
+    :math:`h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b)`: PyTorch's ``nn.RNN``
+    with ``weight_ih_l0 = w[:, :D]``, ``weight_hh_l0 = w[:, D:]`` and
+    ``bias_ih_l0 + bias_hh_l0 = b``.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), "vanilla RNN".
+
+    Examples
+    --------
+    >>> rnn_step(np.zeros((1, 2)), np.zeros((1, 3)), np.ones((3, 5)), np.zeros(3))
+    array([[0., 0., 0.]])
+    """
+    return _rnn_step(*_step_inputs(x, h_prev, w, b, 1))
+
+
+def rnn_step_backward(dh, x, h_prev, w, b):
+    r"""Gradients of :func:`rnn_step`: ``(dx, dh_prev, dw, db)``.
+
+    Parameters
+    ----------
+    dh : ndarray, shape (N, H)
+        :math:`\partial L / \partial h_t`.
+    x, h_prev, w, b
+        The forward's inputs.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dh_prev : ndarray, shape (N, H)
+    dw : ndarray, shape (H, D + H)
+    db : ndarray, shape (H,)
+
+    Notes
+    -----
+    With :math:`a = w[x; h_{t-1}] + b` and :math:`\delta = \partial L/\partial a
+    = \text{dh} \odot (1 - h_t^2)`: :math:`\partial L/\partial w = \delta^\top [x; h_{t-1}]`,
+    :math:`\partial L/\partial b = \sum_n \delta`,
+    :math:`\partial L/\partial [x; h_{t-1}] = \delta\, w`.
+    """
+    x, h_prev, w, b = _step_inputs(x, h_prev, w, b, 1)
+    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape)
+    return _rnn_step_backward(dh, x, h_prev, _rnn_step(x, h_prev, w, b), w)
+
+
+def _rnn_inputs(xs, h0, w, b, v, c):
+    xs = _sequence(xs)
+    h0 = _state(h0, "h0", xs.shape[1])
+    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 1)
+    v, c = _output(v, c, h0.shape[1])
+    return xs, h0, w, b, v, c
+
+
+def _rnn_states(xs, h0, w, b):
+    hs = np.empty(xs.shape[:2] + (h0.shape[1],))  # (T, N, H)
+    h = h0
+    for t in range(xs.shape[0]):
+        h = hs[t] = _rnn_step(xs[t], h, w, b)
+    return hs
+
+
+def output_layer(hs, v, c):
+    r"""The output of a recurrent network, :math:`y_t = \mathrm{softmax}(v h_t + c)` at every step.
+
+    Parameters
+    ----------
+    hs : ndarray, shape (T, N, H)
+        Hidden states, from :func:`rnn_forward` or :func:`lstm_forward`.
+    v : ndarray, shape (K, H)
+        The output weight (Lecture 14's "another w").
+    c : ndarray, shape (K,)
+
+    Returns
+    -------
+    ys : ndarray, shape (T, N, K)
+        Each row sums to 1.
+
+    Notes
+    -----
+    Lecture 14 writes :math:`y_t = \mathrm{Rectify}(w h_t)` for both the
+    vanilla RNN ("softmax, another w") and the LSTM.
+
+    Examples
+    --------
+    >>> output_layer(np.zeros((2, 1, 3)), np.ones((4, 3)), np.zeros(4))[0]
+    array([[0.25, 0.25, 0.25, 0.25]])
+    """
+    hs = as_array(hs, "hs", ndim=3)
+    v, c = _output(v, c, hs.shape[2])
+    return softmax(hs @ v.T + c)  # (T, N, H) @ (H, K) -> (T, N, K)
+
+
+def rnn_forward(xs, h0, w, b, v, c):
+    r"""Run the vanilla RNN over a sequence: hidden states and softmax outputs.
+
+    Parameters
+    ----------
+    xs : ndarray, shape (T, N, D)
+        The inputs, time-major; ``xs[t - 1]`` is :math:`x_t`.
+    h0 : ndarray, shape (N, H)
+        :math:`h_0` (often zeros).
+    w : ndarray, shape (H, D + H)
+        The concatenated recurrent weight.
+    b : ndarray, shape (H,)
+    v : ndarray, shape (K, H)
+        The output weight (Lecture 14's "another w").
+    c : ndarray, shape (K,)
+        The output bias.
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+        ``hs[t - 1]`` is :math:`h_t`.
+    ys : ndarray, shape (T, N, K)
+        :math:`y_t = \mathrm{softmax}(v h_t + c)` (:func:`output_layer`).
+
+    Raises
+    ------
+    ValueError
+        If ``xs`` is not 3-D (the message gives the layout), or a shape does not fit.
+
+    Notes
+    -----
+    .. math::
+        h_t = \tanh(w [x_t ; h_{t-1}] + b), \qquad
+        y_t = \mathrm{softmax}(v h_t + c), \qquad t = 1, \dots, T
+
+    The same :math:`w, b, v, c` at every step: the network is a deep network of
+    depth :math:`T` with tied weights.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), "vanilla RNN".
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> p = rnn_init(3, 4, 2, rng=default_rng(0))
+    >>> hs, ys = rnn_forward(np.zeros((5, 1, 3)), np.zeros((1, 4)), **p)
+    >>> hs.shape, ys.shape, float(ys[0].sum())
+    ((5, 1, 4), (5, 1, 2), 1.0)
+    """
+    xs, h0, w, b, v, c = _rnn_inputs(xs, h0, w, b, v, c)
+    hs = _rnn_states(xs, h0, w, b)
+    return hs, output_layer(hs, v, c)
+
+
+def rnn_backward(dys, xs, h0, w, b, v, c):
+    r"""Back-propagation through time for :func:`rnn_forward`.
+
+    Parameters
+    ----------
+    dys : ndarray, shape (T, N, K)
+        :math:`\partial L / \partial y_t` for every step (zeros where a step has
+        no loss).
+    xs, h0, w, b, v, c
+        The forward's inputs.
+
+    Returns
+    -------
+    dxs : ndarray, shape (T, N, D)
+    dh0 : ndarray, shape (N, H)
+    dw : ndarray, shape (H, D + H)
+    db : ndarray, shape (H,)
+    dv : ndarray, shape (K, H)
+    dc : ndarray, shape (K,)
+
+    Notes
+    -----
+    Going backwards in time, the gradient reaching :math:`h_t` is its own
+    output's plus what flows back from :math:`h_{t+1}`:
+
+    .. math::
+        \frac{\partial L}{\partial h_t} = v^\top \frac{\partial L}{\partial (v h_t + c)}
+        + \Bigl(\frac{\partial h_{t+1}}{\partial h_t}\Bigr)^{\!\top}
+        \frac{\partial L}{\partial h_{t+1}},
+        \qquad
+        \frac{\partial h_{t+1}}{\partial h_t} = \mathrm{diag}(1 - h_{t+1}^2)\, W_{hh},
+
+    and the shared weights' gradients are sums over the steps. A loss at step
+    :math:`T` reaches :math:`h_t` through the product
+    :math:`\prod_{s=t+1}^{T} \mathrm{diag}(1 - h_s^2) W_{hh}`, which shrinks
+    geometrically when :math:`\|W_{hh}\| < 1` (or the tanh saturates): the
+    vanishing gradient (:func:`hidden_state_jacobian_norms`).
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), "suffer gradient vanishing in
+    back-prop through time"; Werbos (1990), "Backpropagation through time".
+    """
+    xs, h0, w, b, v, c = _rnn_inputs(xs, h0, w, b, v, c)
+    hs = _rnn_states(xs, h0, w, b)
+    logits = hs @ v.T + c  # (T, N, K)
+    dys = check_shape(as_array(dys, "dys"), "dys", logits.shape)
+    dlogits = softmax_backward(dys, logits)
+    dv = np.einsum("tnk,tnh->kh", dlogits, hs)
+    dc = dlogits.sum(axis=(0, 1))
+    dhs = dlogits @ v  # (T, N, K) @ (K, H) -> (T, N, H)
+    dxs = np.empty_like(xs)
+    dw, db = np.zeros_like(w), np.zeros_like(b)
+    dh_next = np.zeros_like(h0)  # nothing flows back into h_T from the future
+    for t in reversed(range(xs.shape[0])):
+        h_prev = hs[t - 1] if t > 0 else h0
+        dxs[t], dh_next, dw_t, db_t = _rnn_step_backward(dhs[t] + dh_next, xs[t], h_prev, hs[t], w)
+        dw += dw_t
+        db += db_t
+    return dxs, dh_next, dw, db, dv, dc
+
+
+def recurrent_matrix(hidden_size, *, spectral_radius=1.0, rng):
+    r"""A random recurrent weight :math:`W_{hh}` with every singular value ``spectral_radius``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        :math:`H`.
+    spectral_radius : float, default 1.0
+        :math:`\rho \ge 0`.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (H, H)
+        :math:`\rho Q` with :math:`Q` a uniformly random orthogonal matrix.
+
+    Notes
+    -----
+    A scaled orthogonal matrix has spectral radius *and* norm :math:`\rho`, so
+    :math:`\|W_{hh}^k\| = \rho^k` exactly: the linear RNN's gradient shrinks
+    (:math:`\rho < 1`) or grows (:math:`\rho > 1`) geometrically with the
+    distance in time, and since :math:`|\tanh'| \le 1`,
+    :math:`\|\partial h_T / \partial h_t\| \le \rho^{T - t}` for the tanh RNN.
+    Saxe et al. (2014) and Le et al. (2015) start RNNs near :math:`\rho = 1`.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> W = recurrent_matrix(4, spectral_radius=0.5, rng=default_rng(0))
+    >>> np.allclose(W @ W.T, 0.25 * np.eye(4))
+    True
+    """
+    hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
+    spectral_radius = check_real(spectral_radius, "spectral_radius", low=0)
+    check_rng(rng)
+    q, r = np.linalg.qr(rng.normal(size=(hidden_size, hidden_size)))
+    q = q * np.sign(np.diag(r))  # the sign fix makes Q Haar-distributed (Mezzadri 2007)
+    return spectral_radius * q
+
+
+def rnn_init(input_size, hidden_size, output_size, *, rng, spectral_radius=1.0, input_std=None):
+    r"""Initial parameters for :func:`rnn_forward`: ``dict(w=..., b=..., v=..., c=...)``.
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size : int
+        :math:`D, H, K`.
+    rng : numpy.random.Generator
+    spectral_radius : float, default 1.0
+        Of the recurrent part ``w[:, D:]`` (:func:`recurrent_matrix`).
+    input_std : float, optional
+        Standard deviation of ``w[:, :D]`` and ``v``; default
+        :math:`1/\sqrt{D}` and :math:`1/\sqrt{H}` (Xavier-like, fan-in).
+
+    Returns
+    -------
+    dict of ndarray
+        ``w`` (H, D + H), ``b`` (H,) zeros, ``v`` (K, H), ``c`` (K,) zeros.
+    """
+    d = check_int(input_size, "input_size", minimum=1)
+    h = check_int(hidden_size, "hidden_size", minimum=1)
+    k = check_int(output_size, "output_size", minimum=1)
+    check_rng(rng)
+    std_in = 1 / np.sqrt(d) if input_std is None else check_real(input_std, "input_std", low=0)
+    std_out = 1 / np.sqrt(h) if input_std is None else std_in
+    w_hh = recurrent_matrix(h, spectral_radius=spectral_radius, rng=rng)
+    w = np.concatenate([std_in * rng.normal(size=(h, d)), w_hh], axis=1)  # (H, D + H)
+    return {"w": w, "b": np.zeros(h), "v": std_out * rng.normal(size=(k, h)), "c": np.zeros(k)}
+
+
+def hidden_state_jacobian_norms(xs, h0, w, b):
+    r"""The norms :math:`\|\partial h_T / \partial h_t\|_2` against the distance :math:`T - t`.
+
+    Parameters
+    ----------
+    xs : ndarray, shape (T, N, D)
+    h0 : ndarray, shape (N, H)
+    w : ndarray, shape (H, D + H)
+    b : ndarray, shape (H,)
+
+    Returns
+    -------
+    ndarray, shape (T + 1, N)
+        Row ``k`` is :math:`\|\partial h_T / \partial h_{T-k}\|_2` for each sequence
+        (row 0 is 1: the identity).
+
+    Notes
+    -----
+    .. math::
+        \frac{\partial h_T}{\partial h_t} = \prod_{s = t + 1}^{T}
+        \mathrm{diag}(1 - h_s^2)\, W_{hh}, \qquad
+        \Bigl\|\frac{\partial h_T}{\partial h_t}\Bigr\| \le \|W_{hh}\|^{T - t}
+
+    A gradient from a loss at step :math:`T` reaches step :math:`t` multiplied
+    by this Jacobian (transposed): with :math:`\|W_{hh}\| < 1` it vanishes
+    geometrically, so the RNN cannot learn long-range dependencies (Lecture
+    14); with large weights it can also explode.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), back-prop through time; Pascanu,
+    Mikolov & Bengio (2013), section 2.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> p = rnn_init(1, 3, 1, spectral_radius=0.5, rng=default_rng(0))
+    >>> norms = hidden_state_jacobian_norms(np.zeros((4, 1, 1)), np.zeros((1, 3)), p["w"], p["b"])
+    >>> np.round(norms[:, 0], 4)  # h stays 0, so tanh' = 1 and the norm is 0.5^k
+    array([1.    , 0.5   , 0.25  , 0.125 , 0.0625])
+    """
+    xs = _sequence(xs)
+    h0 = _state(h0, "h0", xs.shape[1])
+    d, h = xs.shape[2], h0.shape[1]
+    w, b = _cell(w, b, d, h, 1)
+    hs = _rnn_states(xs, h0, w, b)
+    w_hh = w[:, d:]
+    n_steps, n = xs.shape[:2]
+    jac = np.broadcast_to(np.eye(h), (n, h, h)).copy()  # (N, H, H): dh_T/dh_T
+    norms = np.empty((n_steps + 1, n))
+    norms[0] = 1.0
+    for k in range(1, n_steps + 1):
+        # dh_{s}/dh_{s-1} with s = T - k + 1, whose state is hs[T - k]
+        step = (1 - hs[n_steps - k] ** 2)[:, :, None] * w_hh  # (N, H, H)
+        jac = jac @ step
+        norms[k] = np.linalg.norm(jac, ord=2, axis=(1, 2))
+    return norms
+
+
+# ---------------------------------------------------------------- LSTM
+
+
+def cell_state_update(c_prev, f, i, delta_c):
+    r"""The LSTM's memory update :math:`C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t`.
+
+    Parameters
+    ----------
+    c_prev : ndarray, shape (N, H)
+        :math:`C_{t-1}`.
+    f, i : ndarray, shape (N, H)
+        The forget and input gates, in [0, 1].
+    delta_c : ndarray, shape (N, H)
+        The candidate :math:`\Delta C_t` (PyTorch's :math:`g_t`).
+
+    Returns
+    -------
+    ndarray, shape (N, H)
+        :math:`C_t`.
+
+    Notes
+    -----
+    In the special case :math:`f_t = i_t = 1` of Lecture 14 the update is
+    additive, :math:`C_t = C_{t-1} + \Delta C_t`, so
+    :math:`\partial C_t / \partial C_{t-1} = I`: like a residual connection
+    (:math:`\partial x_{t+1}/\partial x_t = 1 + \partial f/\partial x_t`), the
+    gradient passes through the memory undiminished however long the sequence.
+    In general :math:`\partial C_t / \partial C_{t-1} = \mathrm{diag}(f_t)` along
+    this path: the network learns how much to keep.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), LSTM.
+
+    Examples
+    --------
+    >>> one = np.ones((1, 2))
+    >>> cell_state_update(np.array([[1.0, 2.0]]), one, one, np.array([[0.5, -0.5]]))
+    array([[1.5, 1.5]])
+    """
+    c_prev = as_array(c_prev, "c_prev")
+    shape = c_prev.shape
+    f = check_shape(as_array(f, "f"), "f", shape)
+    i = check_shape(as_array(i, "i"), "i", shape)
+    delta_c = check_shape(as_array(delta_c, "delta_c"), "delta_c", shape)
+    return f * c_prev + i * delta_c
+
+
+def _lstm_gates(x, h_prev, w, b):
+    z = np.concatenate([x, h_prev], axis=1)  # (N, D + H)
+    a = z @ w.T + b  # (N, 4H): pre-activations of i, f, g, o in PyTorch's order
+    ai, af, ag, ao = np.split(a, 4, axis=1)  # each (N, H)
+    return z, sigmoid(ai), sigmoid(af), np.tanh(ag), sigmoid(ao)
+
+
+def _lstm_cell(x, h_prev, c_prev, w, b):
+    """The step's h and C, and the gates (z, i, f, g, o) for the backward."""
+    gates = _lstm_gates(x, h_prev, w, b)
+    _, i, f, g, o = gates
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c, gates
+
+
+def _lstm_step(x, h_prev, c_prev, w, b):
+    return _lstm_cell(x, h_prev, c_prev, w, b)[:2]
+
+
+def _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
+    _, c, (z, i, f, g, o) = _lstm_cell(x, h_prev, c_prev, w, b)
+    tc = np.tanh(c)
+    dc = dc + dh * o * (1 - tc**2)  # h = o tanh(C): C reaches the loss directly and via h
+    do = dh * tc
+    di, df, dg = dc * g, dc * c_prev, dc * i
+    dc_prev = dc * f
+    # back through the gate nonlinearities: sigma' = s(1 - s), tanh' = 1 - t^2
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)],
+                        axis=1)  # (N, 4H)
+    dz = da @ w  # (N, D + H)
+    d = x.shape[1]
+    return dz[:, :d], dz[:, d:], dc_prev, da.T @ z, da.sum(axis=0)
+
+
+def _lstm_step_inputs(x, h_prev, c_prev, w, b):
+    x, h_prev, w, b = _step_inputs(x, h_prev, w, b, 4)
+    c_prev = check_shape(as_array(c_prev, "c_prev"), "c_prev", h_prev.shape)
+    return x, h_prev, c_prev, w, b
+
+
+def lstm_step(x, h_prev, c_prev, w, b):
+    r"""One LSTM step: gates, memory update and output.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        :math:`x_t`.
+    h_prev, c_prev : ndarray, shape (N, H)
+        :math:`h_{t-1}` and :math:`C_{t-1}`.
+    w : ndarray, shape (4H, D + H)
+        Row blocks ``i, f, g, o`` (PyTorch's order), acting on :math:`[x_t ; h_{t-1}]`.
+    b : ndarray, shape (4H,)
+
+    Returns
+    -------
+    h : ndarray, shape (N, H)
+        :math:`h_t`.
+    c : ndarray, shape (N, H)
+        :math:`C_t`.
+
+    Notes
+    -----
+    .. math::
+        i_t = \sigma(w_i [x_t; h_{t-1}] + b_i), \quad
+        f_t = \sigma(w_f [x_t; h_{t-1}] + b_f), \quad
+        o_t = \sigma(w_o [x_t; h_{t-1}] + b_o),
+
+        \Delta C_t = \tanh(w_g [x_t; h_{t-1}] + b_g), \quad
+        C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t, \quad
+        h_t = o_t \odot \tanh(C_t)
+
+    Lecture 14 writes "Rectify" for the tanh of :math:`h_t`. This is exactly
+    PyTorch's ``nn.LSTMCell`` (see the module docstring for the weight mapping).
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), LSTM.
+
+    Examples
+    --------
+    >>> h, c = lstm_step(np.zeros((1, 2)), np.zeros((1, 3)), np.ones((1, 3)),
+    ...                  np.zeros((12, 5)), np.zeros(12))
+    >>> c  # f = i = sigma(0) = 1/2, Delta C = 0: half the memory is kept
+    array([[0.5, 0.5, 0.5]])
+    """
+    return _lstm_step(*_lstm_step_inputs(x, h_prev, c_prev, w, b))
+
+
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
+    r"""Gradients of :func:`lstm_step`: ``(dx, dh_prev, dc_prev, dw, db)``.
+
+    Parameters
+    ----------
+    dh, dc : ndarray, shape (N, H)
+        :math:`\partial L/\partial h_t` and :math:`\partial L/\partial C_t` (the
+        latter from the next step; zeros at the last).
+    x, h_prev, c_prev, w, b
+        The forward's inputs.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, D)
+    dh_prev, dc_prev : ndarray, shape (N, H)
+    dw : ndarray, shape (4H, D + H)
+    db : ndarray, shape (4H,)
+
+    Notes
+    -----
+    :math:`\partial L/\partial C_t = \text{dc} + \text{dh} \odot o_t \odot (1 - \tanh^2 C_t)`,
+    then :math:`\partial L/\partial C_{t-1} = \partial L/\partial C_t \odot f_t`:
+    the memory path multiplies by the forget gate only, not by a weight matrix.
+    """
+    x, h_prev, c_prev, w, b = _lstm_step_inputs(x, h_prev, c_prev, w, b)
+    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape)
+    dc = check_shape(as_array(dc, "dc"), "dc", h_prev.shape)
+    return _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b)
+
+
+def _lstm_inputs(xs, h0, c0, w, b):
+    xs = _sequence(xs)
+    h0 = _state(h0, "h0", xs.shape[1])
+    c0 = check_shape(as_array(c0, "c0"), "c0", h0.shape)
+    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 4)
+    return xs, h0, c0, w, b
+
+
+def _lstm_states(xs, h0, c0, w, b):
+    hs = np.empty(xs.shape[:2] + (h0.shape[1],))  # (T, N, H)
+    cs = np.empty_like(hs)
+    h, c = h0, c0
+    for t in range(xs.shape[0]):
+        h, c = _lstm_step(xs[t], h, c, w, b)
+        hs[t], cs[t] = h, c
+    return hs, cs
+
+
+def lstm_forward(xs, h0, c0, w, b):
+    r"""Run an LSTM over a sequence.
+
+    Parameters
+    ----------
+    xs : ndarray, shape (T, N, D)
+        Time-major inputs.
+    h0, c0 : ndarray, shape (N, H)
+        :math:`h_0, C_0`.
+    w : ndarray, shape (4H, D + H)
+        Row blocks ``i, f, g, o``.
+    b : ndarray, shape (4H,)
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+        ``hs[t - 1]`` is :math:`h_t` (PyTorch's ``nn.LSTM`` output).
+    cs : ndarray, shape (T, N, H)
+        ``cs[t - 1]`` is :math:`C_t`.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> w, b = lstm_init(2, 3, rng=default_rng(0))
+    >>> hs, cs = lstm_forward(np.ones((4, 1, 2)), np.zeros((1, 3)), np.zeros((1, 3)), w, b)
+    >>> hs.shape
+    (4, 1, 3)
+    """
+    return _lstm_states(*_lstm_inputs(xs, h0, c0, w, b))
+
+
+def lstm_backward(dhs, xs, h0, c0, w, b):
+    r"""Back-propagation through time for :func:`lstm_forward`.
+
+    Parameters
+    ----------
+    dhs : ndarray, shape (T, N, H)
+        :math:`\partial L / \partial h_t` for every step.
+    xs, h0, c0, w, b
+        The forward's inputs.
+
+    Returns
+    -------
+    dxs : ndarray, shape (T, N, D)
+    dh0, dc0 : ndarray, shape (N, H)
+    dw : ndarray, shape (4H, D + H)
+    db : ndarray, shape (4H,)
+
+    Notes
+    -----
+    Two paths carry the gradient back in time: through :math:`h` (a weight
+    matrix and squashing derivatives at every step, as in the vanilla RNN) and
+    through the memory, :math:`\partial L/\partial C_{t-1} \mathrel{+}=
+    f_t \odot \partial L/\partial C_t`, which only multiplies by the forget
+    gate: with :math:`f_t \approx 1` it does not vanish.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), LSTM as the "solution" to vanishing
+    gradients in back-prop through time.
+    """
+    xs, h0, c0, w, b = _lstm_inputs(xs, h0, c0, w, b)
+    hs, cs = _lstm_states(xs, h0, c0, w, b)
+    dhs = check_shape(as_array(dhs, "dhs"), "dhs", hs.shape)
+    dxs = np.empty_like(xs)
+    dw, db = np.zeros_like(w), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(xs.shape[0])):
+        h_prev, c_prev = (hs[t - 1], cs[t - 1]) if t > 0 else (h0, c0)
+        dxs[t], dh_next, dc_next, dw_t, db_t = _lstm_step_backward(
+            dhs[t] + dh_next, dc_next, xs[t], h_prev, c_prev, w, b)
+        dw += dw_t
+        db += db_t
+    return dxs, dh_next, dc_next, dw, db
+
+
+def lstm_init(input_size, hidden_size, *, rng, forget_bias=1.0):
+    r"""Initial LSTM parameters ``(w, b)``: PyTorch's uniform init, with a forget-gate bias.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        :math:`D, H`.
+    rng : numpy.random.Generator
+    forget_bias : float, default 1.0
+        Added to the forget gate's block of ``b``: :math:`f_t = \sigma(\cdot + b_f)`
+        starts near :math:`\sigma(1) \approx 0.73`, so the memory is kept by
+        default (Gers et al. 2000; Jozefowicz, Zaremba & Sutskever 2015).
+        PyTorch's own default is 0 (:math:`f \approx 0.5`).
+
+    Returns
+    -------
+    w : ndarray, shape (4H, D + H)
+        :math:`U(-1/\sqrt H, 1/\sqrt H)` entries, as ``nn.LSTM`` initialises.
+    b : ndarray, shape (4H,)
+        Zeros except ``forget_bias`` in rows ``H:2H``.
+    """
+    d = check_int(input_size, "input_size", minimum=1)
+    h = check_int(hidden_size, "hidden_size", minimum=1)
+    forget_bias = check_real(forget_bias, "forget_bias")
+    check_rng(rng)
+    bound = 1 / np.sqrt(h)
+    w = rng.uniform(-bound, bound, size=(4 * h, d + h))
+    b = np.zeros(4 * h)
+    b[h:2 * h] = forget_bias  # the f block of (i, f, g, o)
+    return w, b
+
+
+def lstm_weights_from_pytorch(weight_ih, weight_hh, bias_ih, bias_hh):
+    r"""Convert a PyTorch ``nn.LSTM`` layer's parameters to lecturekit's ``(w, b)``.
+
+    Parameters
+    ----------
+    weight_ih : ndarray, shape (4H, D)
+        ``weight_ih_l0``.
+    weight_hh : ndarray, shape (4H, H)
+        ``weight_hh_l0``.
+    bias_ih, bias_hh : ndarray, shape (4H,)
+        ``bias_ih_l0``, ``bias_hh_l0``.
+
+    Returns
+    -------
+    w : ndarray, shape (4H, D + H)
+        ``concat([weight_ih, weight_hh], axis=1)``; both use the gate order
+        ``(i, f, g, o)``, so no rows move.
+    b : ndarray, shape (4H,)
+        ``bias_ih + bias_hh`` (PyTorch keeps two biases where one suffices).
+    """
+    weight_ih = as_array(weight_ih, "weight_ih", ndim=2)
+    rows = weight_ih.shape[0]
+    if rows % 4:
+        raise ValueError(f"weight_ih must have 4H rows (the i, f, g, o blocks), got {rows}")
+    h = rows // 4
+    weight_hh = check_shape(as_array(weight_hh, "weight_hh"), "weight_hh", (rows, h))
+    bias_ih = check_shape(as_array(bias_ih, "bias_ih"), "bias_ih", (rows,))
+    bias_hh = check_shape(as_array(bias_hh, "bias_hh"), "bias_hh", (rows,))
+    return np.concatenate([weight_ih, weight_hh], axis=1), bias_ih + bias_hh
+
+
+def memory_retention(forget_bias, *, steps, rng, hidden_size=16, input_size=4, batch_size=8,
+                     weight_std=0.5):
+    r"""How much of :math:`C_0` is still in :math:`C_t`: :math:`\prod_{s \le t} f_s`, averaged.
+
+    Parameters
+    ----------
+    forget_bias : float
+        :math:`b_f`, the forget gate's bias.
+    steps : int
+        :math:`T`.
+    rng : numpy.random.Generator
+        Draws the weights (normal, std ``weight_std``) and the inputs (standard normal).
+    hidden_size, input_size, batch_size : int, default 16, 4, 8
+    weight_std : float, default 0.5
+        Standard deviation of the random weights (0: the gates are constant).
+
+    Returns
+    -------
+    ndarray, shape (T + 1,)
+        Entry ``t`` is the mean over units and sequences of
+        :math:`\prod_{s=1}^{t} f_s`; entry 0 is 1.
+
+    Notes
+    -----
+    Unrolling :math:`C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t` gives
+    :math:`C_T = \bigl(\prod_{s=1}^T f_s\bigr) \odot C_0 + \dots`: the product of
+    forget gates is the share of :math:`C_0` carried to step :math:`T` (and the
+    factor the memory path multiplies a gradient by on its way back). With
+    constant gates (``weight_std=0``) it is :math:`\sigma(b_f)^T`: half-life
+    :math:`\ln 2 / -\ln\sigma(b_f)` steps, 1 step at :math:`b_f = 0`, about
+    2 at :math:`b_f = 1`, 14 at :math:`b_f = 3`.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> r = memory_retention(0.0, steps=3, rng=default_rng(0), weight_std=0.0)
+    >>> r.tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    """
+    forget_bias = check_real(forget_bias, "forget_bias")
+    steps = check_int(steps, "steps", minimum=0)
+    h = check_int(hidden_size, "hidden_size", minimum=1)
+    d = check_int(input_size, "input_size", minimum=1)
+    n = check_int(batch_size, "batch_size", minimum=1)
+    weight_std = check_real(weight_std, "weight_std", low=0)
+    check_rng(rng)
+    w = weight_std * rng.normal(size=(4 * h, d + h))
+    b = np.zeros(4 * h)
+    b[h:2 * h] = forget_bias
+    xs = rng.normal(size=(steps, n, d))
+    hidden, c = np.zeros((n, h)), np.zeros((n, h))
+    kept = np.ones((n, h))
+    out = np.empty(steps + 1)
+    out[0] = 1.0
+    for t in range(steps):
+        hidden, c, (_, _, f, _, _) = _lstm_cell(xs[t], hidden, c, w, b)
+        kept = kept * f
+        out[t + 1] = kept.mean()
+    return out

@@ -1,0 +1,189 @@
+"""lecturekit.models: the layers against written-out formulas, whole-model gradchecks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lecturekit.gradcheck import assert_gradcheck
+from lecturekit.losses import softmax_cross_entropy, softmax_cross_entropy_backward
+from lecturekit.models import (
+    MLP,
+    LeNet,
+    count_parameters,
+    dense,
+    dense_backward,
+    mlp_parameter_shapes,
+    vgg_parameter_count,
+)
+from lecturekit.norm import BatchNorm
+from lecturekit.rng import default_rng
+
+
+def _model_gradcheck(model, x, labels):
+    """Check model.backward against finite differences of the cross-entropy in every parameter."""
+    names = list(model.params)
+    logits, cache = model.forward(x)
+    grads = model.backward(softmax_cross_entropy_backward(1.0, logits, labels), cache)
+    assert list(grads) == names
+    original = {k: v.copy() for k, v in model.params.items()}
+
+    def loss(*arrays):
+        model.params = dict(zip(names, arrays, strict=True))
+        try:
+            return softmax_cross_entropy(model.forward(x)[0], labels)
+        finally:
+            model.params = original
+
+    assert_gradcheck(loss, [original[k] for k in names], [grads[k] for k in names], names=names)
+
+
+def test_dense_is_wx_plus_b_per_row_and_its_backward_passes_gradcheck():
+    rng = default_rng(0)
+    x, w, b = rng.normal(size=(3, 4)), rng.normal(size=(2, 4)), rng.normal(size=2)
+    for n in range(3):
+        np.testing.assert_allclose(dense(x, w, b)[n], w @ x[n] + b, rtol=1e-14)
+    dout = rng.normal(size=(3, 2))
+    assert_gradcheck(lambda *a: np.sum(dense(*a) * dout), [x, w, b],
+                     list(dense_backward(dout, x, w, b)), names=["x", "w", "b"])
+
+
+def test_mlp_layer_is_affine_then_activation():
+    # Lecture 3's recursion a^l = g(W^l a^{l-1} + b^l), logits = W^L a^{L-1} + b^L
+    rng = default_rng(1)
+    model = MLP((4, 5, 3), rng=rng, activation="tanh")
+    model.params["b1"] = rng.normal(size=5)
+    x = rng.normal(size=(2, 4))
+    p = model.params
+    expected = np.tanh(x @ p["w1"].T + p["b1"]) @ p["w2"].T + p["b2"]
+    np.testing.assert_allclose(model.forward(x)[0], expected, rtol=1e-14)
+
+
+@settings(max_examples=15, deadline=None)
+@given(sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+       activation=st.sampled_from(["relu", "tanh", "sigmoid"]), n=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_mlp_backward_passes_gradcheck(sizes, activation, n, seed):
+    sizes = sizes[:-1] + [max(sizes[-1], 2)]  # at least two classes
+    rng = default_rng(seed)
+    model = MLP(sizes, rng=rng, activation=activation)
+    for k in model.params:
+        if k[0] == "b":
+            model.params[k] = 0.1 * rng.normal(size=model.params[k].shape)
+    _model_gradcheck(model, rng.normal(size=(n, sizes[0])), rng.integers(0, sizes[-1], size=n))
+
+
+def test_mlp_flattens_images_row_major():
+    rng = default_rng(2)
+    model = MLP((12, 3), rng=rng)
+    x = rng.normal(size=(2, 3, 2, 2))
+    np.testing.assert_array_equal(model.forward(x)[0], model.forward(x.reshape(2, 12))[0])
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_lenet_backward_passes_gradcheck_on_a_tiny_batch(pool):
+    rng = default_rng(3)
+    model = LeNet(rng=rng, channels=(2, 3), hidden=4, classes=3, pool=pool)
+    for k in model.params:
+        if k.endswith("_b"):
+            model.params[k] = 0.1 * rng.normal(size=model.params[k].shape)
+    _model_gradcheck(model, rng.normal(size=(2, 1, 8, 8)), np.array([0, 2]))
+
+
+def test_lenet_forward_against_its_layers_written_out():
+    # conv as an explicit cross-correlation sum, 2x2 max pooling as reshape-and-max
+    rng = default_rng(4)
+    model = LeNet(rng=rng, channels=(2, 3), hidden=5, classes=4)
+    x = rng.normal(size=(2, 1, 8, 8))
+    p = model.params
+
+    def conv_same(x, w, b):
+        xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        out = np.empty((x.shape[0], w.shape[0]) + x.shape[2:])
+        for i in range(x.shape[2]):
+            for j in range(x.shape[3]):
+                out[:, :, i, j] = np.einsum("ncuv,kcuv->nk", xp[:, :, i:i + 3, j:j + 3], w) + b
+        return out
+
+    def pool(a):
+        n, c, h, w = a.shape
+        return a.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+    a = pool(np.maximum(conv_same(x, p["conv1_w"], p["conv1_b"]), 0))
+    a = pool(np.maximum(conv_same(a, p["conv2_w"], p["conv2_b"]), 0))
+    h = np.maximum(a.reshape(2, -1) @ p["fc1_w"].T + p["fc1_b"], 0)
+    np.testing.assert_allclose(model.forward(x)[0], h @ p["fc2_w"].T + p["fc2_b"], rtol=1e-12)
+
+
+def test_count_parameters_of_the_models_by_formula():
+    rng = default_rng(5)
+    assert MLP((64, 32, 10), rng=rng).count_parameters() == (64 + 1) * 32 + (32 + 1) * 10
+    c1, c2, hid, k = 16, 32, 64, 3
+    expected = ((1 * k * k + 1) * c1 + (c1 * k * k + 1) * c2
+                + (c2 * 2 * 2 + 1) * hid + (hid + 1) * 10)
+    assert LeNet(rng=rng).count_parameters() == expected
+    assert count_parameters({"w": np.zeros((3, 4)), "b": np.zeros(3)}) == 15
+
+
+def test_count_parameters_dense_layer_on_image():
+    # Lecture 3, "Why we can't use MLP for images?": a 224x224x3 image into 1000 units
+    assert count_parameters(mlp_parameter_shapes((224 * 224 * 3, 1000))) == 150_529_000
+    # against one 3x3 convolution from 3 to 64 channels, whatever the image size
+    assert count_parameters({"w": (64, 3, 3, 3), "b": (64,)}) == 1_792
+
+
+def test_models_are_deterministic_for_a_seed():
+    a, b = LeNet(rng=default_rng(7)), LeNet(rng=default_rng(7))
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert "LeNet(in_channels=1" in repr(a) and repr(MLP((4, 2), rng=default_rng(0))) == \
+        "MLP(sizes=(4, 2), activation='relu')"
+
+
+def test_bad_model_input_raises_naming_the_argument():
+    rng = default_rng(0)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 64\)"):
+        MLP((64, 10), rng=rng).forward(np.zeros((2, 63)))
+    with pytest.raises(ValueError, match=r"x must have shape \(\*, 1, 8, 8\), got \(2, 1, 6, 6\)"):
+        LeNet(rng=rng).forward(np.zeros((2, 1, 6, 6)))
+    with pytest.raises(ValueError, match=r"image_size must be divisible by 4"):
+        LeNet(rng=rng, image_size=10)
+    with pytest.raises(ValueError, match=r"kernel_size must be odd"):
+        LeNet(rng=rng, kernel_size=4)
+    with pytest.raises(ValueError, match=r"sizes must be a list of at least two"):
+        MLP((10,), rng=rng)
+    with pytest.raises(ValueError, match=r"w must have shape \(\*, 4\), got \(2, 3\)"):
+        dense(np.zeros((1, 4)), np.zeros((2, 3)), np.zeros(2))
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator"):
+        MLP((4, 2), rng=None)
+
+
+def test_vgg_parameter_counts():
+    # torchvision's published counts (vgg11 ... vgg19, vgg16_bn), an independent reference
+    assert vgg_parameter_count(11) == 132_863_336
+    assert vgg_parameter_count(13) == 133_047_848
+    assert vgg_parameter_count(16) == 138_357_544
+    assert vgg_parameter_count(19) == 143_667_240
+    assert vgg_parameter_count(16, batch_norm=True) == 138_365_992
+    # Lecture 14 says "64 million": VGG-16 has more than twice that, mostly in its first FC layer
+    assert vgg_parameter_count(16) > 2 * 64_000_000
+    assert (512 * 7 * 7 + 1) * 4096 / vgg_parameter_count(16) > 0.74
+    with pytest.raises(ValueError, match=r"depth must be one of 11, 13, 16, 19, got 17"):
+        vgg_parameter_count(17)
+
+
+def test_batch_norm_adds_two_parameters_per_channel():
+    # 05/10/23: Theta_BN = Theta plus gamma_k, alpha_k for each of the K nodes with BN
+    rng = default_rng(0)
+    model = MLP((20, 30, 10), rng=rng)
+    bn = BatchNorm(30)
+    with_bn = {**model.params, "gamma": bn.gamma, "beta": bn.beta}
+    assert count_parameters(with_bn) - count_parameters(model) == 2 * 30
+
+
+def test_conv3_64_with_batch_norm_parameter_count():
+    # conv3-64 on an RGB image: (3*3*3 + 1) * 64 = 1792 weights and biases, BN adds 2 * 64
+    bn = BatchNorm(64)
+    conv = {"w": (64, 3, 3, 3), "b": (64,)}
+    assert count_parameters(conv) == 1_792
+    assert count_parameters({**conv, "gamma": bn.gamma, "beta": bn.beta}) == 1_792 + 128
