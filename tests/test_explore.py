@@ -371,3 +371,18 @@ def test_cached_backgrounds_and_texts_never_show_a_stale_picture():
     for _ in range(15):
         params = {n: s.sample(rng) for n, s in _Probe.controls.items()}
         assert probe.update(**params) and probe.png == _Probe(**params).png, params
+
+
+def test_optimizer_explorer_paths_match_closed_form():
+    # On f = (w1^2 + 20 w2^2)/2, GD from w0 contracts each coordinate by (1 - lr*h_i)
+    # per step: a closed form independent of lecturekit.optim.
+    lr = 0.0891251
+    r = explore.OptimizerExplorer().update(surface="quadratic", compare="all five", lr=lr,
+                                            gamma=0.5, gamma_ramp=False, batch=64, steps=50)
+    t = np.arange(51)[:, None]
+    expected = np.array([-4.5, 2.0]) * (1 - lr * np.array([1.0, 20.0])) ** t
+    np.testing.assert_allclose(r["paths"]["GD"], expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r["paths"]["SGD"], r["paths"]["GD"], atol=1e-12)  # |I_k| = N is GD
+    # Nesterov is stable only for lr*L < 2(1+g)/(1+2g) = 1.5 at g = 0.5; momentum for lr*L < 2(1+g) = 3.
+    assert lr * 20 > 1.5 and lr * 20 < 3
+    assert r["diverged"]["Nesterov"] is not None and r["diverged"]["momentum"] is None

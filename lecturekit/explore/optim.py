@@ -1,0 +1,301 @@
+r"""Optimiser trajectories on 2-D surfaces: GD, SGD, momentum, Nesterov and Adam.
+
+Lecture 4, "2. Optimization": gradient descent :math:`w_{t+1} = w_t - \lambda g_t`,
+momentum :math:`\mu_{t+1} = \gamma\mu_t - \lambda g_t`, :math:`w_{t+1} = w_t +
+\mu_{t+1}` (optionally with :math:`\gamma` ramping from 0.5 to 0.9 over the
+first :data:`RAMP` steps, "γ change from 0.5 to 0.9 over iterations"),
+Nesterov's look-ahead variant, and Adam. All five start from the same point of
+one surface (an ill-conditioned quadratic, Rosenbrock's valley, Himmelblau's
+four minima) and share the learning rate :math:`\lambda`; the "show" control
+picks the pair drawn (or all five), so that a projected picture stays legible.
+
+SGD needs a finite sum. Each surface :math:`f` is made one:
+:math:`F(w) = \frac1N \sum_i (f(w) + \xi_i^T w)` with fixed offsets
+:math:`\xi_i` of mean exactly zero, so :math:`F = f` and the minibatch
+gradient is :math:`\nabla f(w) + \frac{1}{|I_k|}\sum_{i \in I_k} \xi_i`: the
+full gradient plus noise that shrinks with the batch size and vanishes at
+:math:`|I_k| = N` (then SGD is GD). The minibatches come from
+:func:`lecturekit.optim.minibatch_indices` with a fixed seed.
+
+A run that leaves a box ten times the size of the view (or whose loss stops
+being finite) is stopped and flagged "diverged at step k"; its last point is
+clipped to that box, so nothing non-finite is ever drawn.
+
+The maths is in :mod:`lecturekit.optim` and :mod:`lecturekit.objectives`.
+Nesterov's path shows the look-ahead points :math:`w_t + \gamma\mu_t` that
+:class:`lecturekit.optim.Nesterov` stores.
+
+Speed: each method's run is cached under the hyperparameters it uses, so a
+control recomputes only the methods it affects (β1 only Adam), fewer steps
+slice a longer cached run, and the methods that do need a run step side by
+side with one gradient call per step. The contour lines are computed once per
+surface (contour sets cannot be updated in place; they are kept as the
+segments of one ``LineCollection``), and every surface is rendered once at
+construction so that its axes' background is cached before the first switch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.ticker import LinearLocator
+
+from .. import objectives, optim
+from ..rng import default_rng
+from ..schedules import linear_ramp
+from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+
+STEPS_MAX = 100
+"""Longest run: fixed, so the loss panel's axis never moves."""
+RAMP = 50
+"""Steps over which the γ ramp goes from 0.5 to 0.9 (Lecture 4's values)."""
+N_SAMPLES = 64
+"""N, the number of terms of the finite sum behind SGD."""
+METHODS = ("GD", "SGD", "momentum", "Nesterov", "Adam")
+LOSS_LIM = (1e-8, 1e4)
+"""The loss panel's range, the same for every surface (fixed axes keep their cached ticks)."""
+COLORS = dict(zip(METHODS, ("#1f77b4", "#8c8c8c", "#d62728", "#ff7f0e", "#2ca02c"), strict=True))
+SHOW = {
+    "GD vs momentum": ("GD", "momentum"),
+    "momentum vs Nesterov": ("momentum", "Nesterov"),
+    "GD vs SGD": ("GD", "SGD"),
+    "GD vs Adam": ("GD", "Adam"),
+    "all five": METHODS,
+}
+"""The methods run and drawn for each choice of the "show" control."""
+_CACHE_SIZE = 256  # trajectories kept per explorer
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A 2-D objective with its view, start, minima and the scale of SGD's noise."""
+
+    func: object  # w (..., 2) -> (value, grad)
+    formula: str
+    start: tuple
+    xlim: tuple
+    ylim: tuple
+    minima: tuple
+    levels: tuple  # (lowest, highest, count), log-spaced contour levels
+    noise: float  # the spread of the offsets xi_i
+
+
+SURFACES = {
+    "quadratic": Surface(
+        partial(objectives.quadratic, a=1.0, b=20.0),
+        r"$f(w) = \frac{1}{2}(w_1^2 + 20\,w_2^2)$,  condition number κ = 20",
+        (-4.5, 2.0), (-5.0, 5.0), (-3.0, 3.0), ((0.0, 0.0),), (0.02, 60.0, 12), 4.0),
+    "rosenbrock": Surface(
+        objectives.rosenbrock, r"$f(w) = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2$",
+        (-1.2, 1.0), (-2.0, 2.0), (-1.0, 3.0), ((1.0, 1.0),), (0.02, 2000.0, 14), 20.0),
+    "himmelblau": Surface(
+        objectives.himmelblau, r"$f(w) = (w_1^2 + w_2 - 11)^2 + (w_1 + w_2^2 - 7)^2$",
+        (-0.5, -0.5), (-6.0, 6.0), (-6.0, 6.0),
+        ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127)),
+        (0.5, 800.0, 12), 10.0),
+}
+
+_contours = {}  # surface name -> contour segments: computed once per process
+
+
+def _contour_segments(name):
+    """The contour lines of a surface at log-spaced levels, as LineCollection segments (cached)."""
+    if name not in _contours:
+        from contourpy import contour_generator  # a dependency of matplotlib
+
+        s = SURFACES[name]
+        x = np.linspace(*s.xlim, 161)
+        y = np.linspace(*s.ylim, 161)
+        X, Y = np.meshgrid(x, y)  # (161, 161) each
+        Z = s.func(np.stack([X, Y], axis=-1))[0]
+        gen = contour_generator(X, Y, Z)
+        _contours[name] = [line for level in np.geomspace(*s.levels[:2], s.levels[2])
+                           for line in gen.lines(level)]
+    return _contours[name]
+
+
+def _offsets(name):
+    """The SGD offsets xi_i, shape (N_SAMPLES, 2), of mean exactly zero."""
+    xi = SURFACES[name].noise * default_rng(7).standard_normal((N_SAMPLES, 2))
+    return xi - xi.mean(axis=0)
+
+
+def _optimizer(method, *, lr, gamma, gamma_ramp, beta1, beta2, batch):
+    """A fresh lecturekit optimiser for ``method`` (SGD is GD on a noisy gradient)."""
+    if method in ("GD", "SGD"):
+        return optim.GD(lr)
+    if method == "Adam":
+        return optim.Adam(lr, beta1=beta1, beta2=beta2)
+    g = linear_ramp(0.5, 0.9, steps=RAMP) if gamma_ramp else gamma
+    return (optim.Momentum if method == "momentum" else optim.Nesterov)(lr, gamma=g)
+
+
+@register
+class OptimizerExplorer(Explorer):
+    """Optimisers from one start on one surface: paths over the contours, and loss per step."""
+
+    controls = {
+        "surface": Choice(tuple(SURFACES), "quadratic", "surface"),
+        "compare": Choice(tuple(SHOW), "GD vs momentum", "show"),
+        "lr": Slider(1e-4, 1.0, 0.05, 0.0891251, "λ (learning rate)", log=True),
+        "gamma": Slider(0.0, 0.99, 0.01, 0.5, "γ (momentum)"),
+        "gamma_ramp": Toggle(False, f"γ ramps 0.5 → 0.9 over {RAMP} steps (ignores γ)"),
+        "beta1": Slider(0.0, 0.99, 0.01, 0.9, "β1 (Adam)"),
+        "beta2": Slider(0.9, 0.999, 0.001, 0.999, "β2 (Adam)"),
+        "steps": Slider(1, STEPS_MAX, 1, 50, "steps", play=True),
+        "batch": Slider(1, N_SAMPLES, 1, 8, f"SGD batch size |I_k| (N = {N_SAMPLES})"),
+    }
+    figsize = (10.0, 4.8)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        # Render each surface once, so that its axes' background is cached before the
+        # first move to it (switching then costs a frame, not a full redraw).
+        chosen = self.params["surface"]
+        for name in SURFACES:
+            self.update(surface=name)
+        self.update(surface=chosen)
+
+    def build(self, fig):
+        self._runs = {}  # (method, surface, its hyperparameters) -> (path, diverged step)
+        self._surface = None  # the surface whose contours are drawn
+        self.ax = fig.add_axes((0.075, 0.11, 0.48, 0.72))
+        self.ax.tick_params(labelsize=FONT - 3)
+        for axis in (self.ax.xaxis, self.ax.yaxis):
+            # Five ticks on every surface: a new tick would invalidate the cached backgrounds.
+            axis.set_major_locator(LinearLocator(5))
+        self.ax.set_xlabel("$w_1$", fontsize=FONT, labelpad=0)
+        self.ax.set_ylabel("$w_2$", fontsize=FONT, labelpad=0)
+        self.contours = LineCollection([], colors="0.6", linewidths=0.8)
+        self.ax.add_collection(self.contours)
+        (self.minima,) = self.ax.plot([], [], "*", color="black", ms=14, zorder=4)
+        (self.start,) = self.ax.plot([], [], "s", color="black", ms=7, zorder=4)
+        self.paths = {m: self.ax.plot([], [], "o-", color=c, lw=1.6, ms=3,
+                                      zorder=2 if m == "SGD" else 3)[0]
+                      for m, c in COLORS.items()}
+
+        self.ax_loss = fig.add_axes((0.65, 0.45, 0.33, 0.32))
+        self.ax_loss.set_yscale("log")
+        self.ax_loss.set(xlim=(0, STEPS_MAX), ylim=LOSS_LIM)
+        self.ax_loss.set_xlabel("step t", fontsize=FONT - 2, labelpad=0)
+        self.ax_loss.set_ylabel("$f(w_t)$", fontsize=FONT - 1)
+        self.ax_loss.tick_params(labelsize=FONT - 4)
+        self.ax_loss.grid(alpha=0.3)
+        self.losses = {m: self.ax_loss.plot([], [], color=c, lw=1.8)[0]
+                       for m, c in COLORS.items()}
+        # Proxies: the legend is cached, the real lines come and go with "show".
+        proxies = [Line2D([], [], color=c, lw=2.5) for c in COLORS.values()]
+        fig.legend(proxies, METHODS, loc="lower left", bbox_to_anchor=(0.62, 0.79), ncol=3,
+                   fontsize=FONT - 2, frameon=False, columnspacing=1.0, handlelength=1.5)
+        self.formula = fig.text(0.02, 0.935, "", fontsize=FONT + 2)
+        # One short text per number: a frame re-renders only the texts that changed, and
+        # matplotlib renders text glyph by glyph.
+        self.settings = [fig.text(x, 0.87, "", fontsize=FONT - 2)
+                         for x in (0.02, 0.145, 0.315, 0.41, 0.515)]
+        self.header = fig.text(0.62, 0.32, "", fontsize=FONT - 1, va="top")
+        self.rows = [fig.text(0.62, 0.255 - 0.052 * i, "", fontsize=FONT - 1, va="top",
+                              family="monospace") for i in range(len(METHODS))]
+
+    # -- numbers -------------------------------------------------------------------
+    @staticmethod
+    def _key(method, surface, hyper):
+        used = {"GD": ("lr",), "SGD": ("lr", "batch"), "Adam": ("lr", "beta1", "beta2")}
+        if method in used:
+            return (method, surface) + tuple(hyper[k] for k in used[method])
+        gamma = "ramp" if hyper["gamma_ramp"] else hyper["gamma"]  # the ramp ignores γ
+        return (method, surface, hyper["lr"], gamma)
+
+    def _run(self, surface, methods, hyper, steps):
+        """Run ``methods`` side by side (one gradient call per step for all); cache each path."""
+        s = SURFACES[surface]
+        opts = [_optimizer(m, **hyper) for m in methods]
+        w = np.tile(np.array(s.start), (len(methods), 1))  # (k, 2): one row per method
+        paths = np.empty((steps + 1, len(methods), 2))
+        paths[0] = w
+        centre = np.array([np.mean(s.xlim), np.mean(s.ylim)])
+        reach = 10 * np.array([np.ptp(s.xlim), np.ptp(s.ylim)]) / 2  # ten times the view
+        alive = np.ones(len(methods), dtype=bool)
+        diverged = [None] * len(methods)
+        sgd = methods.index("SGD") if "SGD" in methods else None
+        if sgd is not None:
+            xi = _offsets(surface)
+            batches = optim.minibatch_indices(N_SAMPLES, hyper["batch"], rng=default_rng(0),
+                                              epochs=None, drop_last=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for t in range(steps):
+                grads = s.func(w)[1]  # (k, 2); a stopped run's row is computed and unused
+                if sgd is not None:
+                    grads[sgd] += xi[next(batches)].mean(axis=0)  # the minibatch's noise
+                for j in np.flatnonzero(alive):
+                    opts[j].step([w[j]], [grads[j]])  # w[j] is a view: updated in place
+                out = ~np.all(np.abs(w - centre) <= reach, axis=1)  # NaN counts as out
+                for j in np.flatnonzero(alive & out):
+                    alive[j] = False
+                    diverged[j] = t + 1
+                    w[j] = np.clip(np.nan_to_num(w[j]), centre - reach, centre + reach)
+                paths[t + 1] = w
+        for j, m in enumerate(methods):
+            if len(self._runs) >= _CACHE_SIZE:
+                self._runs.pop(next(iter(self._runs)))  # the oldest
+            self._runs[self._key(m, surface, hyper)] = (paths[:, j].copy(), diverged[j])
+
+    def compute(self, *, surface, compare, lr, gamma, gamma_ramp, beta1, beta2, steps, batch):
+        hyper = dict(lr=lr, gamma=gamma, gamma_ramp=gamma_ramp, beta1=beta1, beta2=beta2,
+                     batch=batch)
+        shown = SHOW[compare]
+        missing = [m for m in shown  # a cached run of at least `steps` steps is sliced
+                   if len(self._runs.get(self._key(m, surface, hyper), ((),))[0]) <= steps]
+        if missing:
+            self._run(surface, missing, hyper, steps)
+        s = SURFACES[surface]
+        paths, loss, final, diverged = {}, {}, {}, {}
+        for m in shown:
+            path, k = self._runs[self._key(m, surface, hyper)]
+            diverged[m] = k if k is not None and k <= steps else None
+            paths[m] = path[:(diverged[m] or steps) + 1]
+            loss[m] = s.func(paths[m])[0]  # (len(path),)
+            final[m] = float(loss[m][-1])
+        ramp = "γ_t: 0.5 → 0.9 ramp" if gamma_ramp else f"γ = {gamma:g}"
+        lines = {m: f"{m:<9}diverged at step {diverged[m]}" if diverged[m] else
+                 f"{m:<9}f = {final[m]:.3g}" for m in shown}
+        return {"surface": surface, "shown": shown, "steps": steps, "paths": paths,
+                "loss": loss, "final": final, "diverged": diverged, "formula": s.formula,
+                "settings": (f"λ = {lr:.3g}", ramp, f"β1 = {beta1:g}", f"β2 = {beta2:g}",
+                             f"|I_k| = {batch}"),
+                "header": f"after {steps} step{'s' * (steps > 1)}:",
+                "lines": lines, "summary": "\n".join(lines.values())}
+
+    # -- picture -------------------------------------------------------------------
+    def draw(self, r):
+        s = SURFACES[r["surface"]]
+        if self._surface != r["surface"]:  # the contours change only with the surface
+            self.contours.set_segments(_contour_segments(r["surface"]))
+            self.minima.set_data(*np.array(s.minima).T)
+            self.start.set_data([s.start[0]], [s.start[1]])
+            set_lims(self.ax, s.xlim, s.ylim)
+            self._surface = r["surface"]
+        low, high = LOSS_LIM
+        for m in METHODS:
+            shown = m in r["shown"]
+            if self.paths[m].get_visible() != shown:  # set_visible marks the figure stale
+                self.paths[m].set_visible(shown)
+                self.losses[m].set_visible(shown)
+            if shown:
+                path = r["paths"][m]
+                self.paths[m].set_data(path[:, 0], path[:, 1])
+                # Clipped into the panel: a loss of exactly 0 has no logarithm.
+                loss = np.clip(r["loss"][m], low / 10, high * 10)
+                self.losses[m].set_data(np.arange(len(loss)), loss)
+        self.formula.set_text(r["formula"])
+        for text, value in zip(self.settings, r["settings"], strict=True):
+            text.set_text(value)
+        self.header.set_text(r["header"])
+        for i, row in enumerate(self.rows):  # the shown methods, top down
+            m = r["shown"][i] if i < len(r["shown"]) else None
+            row.set_text(r["lines"][m] if m else "")
+            if m and row.get_color() != COLORS[m]:  # set_color would always re-render
+                row.set_color(COLORS[m])
