@@ -48,7 +48,7 @@ def check_shape(arr, name, expected):
     """Raise unless ``arr.shape == expected``; ``None`` in ``expected`` matches any size."""
     shape = np.shape(arr)
     if len(shape) != len(expected) or any(
-        e is not None and s != e for s, e in zip(shape, expected)
+        e is not None and s != e for s, e in zip(shape, expected, strict=True)
     ):
         sizes = ["*" if e is None else str(e) for e in expected]
         want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"

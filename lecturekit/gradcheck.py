@@ -84,7 +84,7 @@ def numerical_gradient(f, arrays, *, h=DEFAULT_STEP, names=None):
     names = _names(arrays, names)
     if not (isinstance(h, (int, float)) and np.isfinite(h) and h > 0):
         raise ValueError(f"h must be a positive finite number, got {h!r}")
-    args = [_as_input(a, n) for a, n in zip(arrays, names)]
+    args = [_as_input(a, n) for a, n in zip(arrays, names, strict=True)]
     _scalar(f, args)  # fail early, and clearly, if f is not a finite scalar here
     grads = []
     for arr in args:
@@ -130,14 +130,14 @@ def gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, names=None):
     names = _names(arrays, names)
     if len(grads) != len(arrays):
         raise ValueError(f"grads must have one gradient per array ({len(arrays)}), got {len(grads)}")
-    for g, a, n in zip(grads, arrays, names):
+    for g, a, n in zip(grads, arrays, names, strict=True):
         g_arr = _as_input(g, f"the gradient of {n}")
         if g_arr.shape != np.shape(a):
             raise ValueError(
                 f"the gradient of {n} must have the shape of {n}, {np.shape(a)}, got {g_arr.shape}"
             )
     numeric = numerical_gradient(f, arrays, h=h, names=names)
-    return [rel_error(g, n) for g, n in zip(grads, numeric)]
+    return [rel_error(g, n) for g, n in zip(grads, numeric, strict=True)]
 
 
 def assert_gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, tol=DEFAULT_TOLERANCE, names=None):
@@ -148,7 +148,7 @@ def assert_gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, tol=DEFAULT_TOLERANCE,
     """
     errors = gradcheck(f, arrays, grads, h=h, names=names)
     names = _names(arrays, names)
-    bad = [(n, e) for n, e in zip(names, errors) if not e < tol]
+    bad = [(n, e) for n, e in zip(names, errors, strict=True) if not e < tol]
     if bad:
         detail = ", ".join(f"{n}: {e:.3e}" for n, e in bad)
         raise AssertionError(f"gradient check failed (tolerance {tol:.0e}): {detail}")
