@@ -15,9 +15,11 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from scipy.optimize import minimize
 
 from lecturekit import explore
 from lecturekit.explore import EXPLORERS, Choice, Slider, Toggle
+from lecturekit.explore.batchnorm import _minibatches
 
 N_RANDOM = 20
 
@@ -386,3 +388,78 @@ def test_optimizer_explorer_paths_match_closed_form():
     # Nesterov is stable only for lr*L < 2(1+g)/(1+2g) = 1.5 at g = 0.5; momentum for lr*L < 2(1+g) = 3.
     assert lr * 20 > 1.5 and lr * 20 < 3
     assert r["diverged"]["Nesterov"] is not None and r["diverged"]["momentum"] is None
+
+
+
+def test_init_explorer_he_relu_keeps_variance_and_symmetric_inits_keep_units_equal():
+    e = explore.InitExplorer()
+    r = e.update(init="kaiming_normal", activation="relu", depth=30, width=64)
+    # Mean-field value of Var(z) under He + ReLU is 2 at every layer (finite width wanders).
+    assert np.all((r["preact_var"] > 0.5) & (r["preact_var"] < 8))
+    for init in ("zeros", "constant"):
+        assert e.update(init=init, activation="tanh", std=0.1)["units_equal"]
+    assert not e.update(init="normal", std=0.1)["units_equal"]
+    # Linear network with std: Var(a^l) = (n std^2)^l exactly in expectation.
+    r = e.update(init="normal", activation="linear", std=0.1, depth=10, width=64)
+    slope = np.polyfit(np.arange(1, 11), np.log(r["forward_var"]), 1)[0]
+    assert abs(slope - np.log(64 * 0.01)) < 0.15
+
+
+def test_batchnorm_noise_matches_the_sampling_formulas():
+    e = explore.BatchNormNoiseExplorer()
+    for n in (2, 8, 64):
+        r = e.update(batch=n, trainset="normal")
+        pop = e.populations["normal"]
+        assert abs(r["std_m"] / (pop.std() / np.sqrt(n)) - 1) < 0.06
+        # E[biased batch variance] = (N-1)/N sigma^2.
+        assert abs(r["mean_var"] / ((n - 1) / n * pop.var()) - 1) < 0.06
+
+
+def test_batchnorm_running_statistics_are_the_exponential_average_of_the_batches():
+    e = explore.BatchNormRunningExplorer()
+    m, n, k = 0.2, 16, 25
+    r = e.update(momentum=m, batch=n, steps=k)
+    batches = _minibatches(e.x, n, 100, seed=n).T[:k]  # (k, n): the same batches, in order
+    mean, var = 0.0, 1.0
+    for b in batches:
+        mean = (1 - m) * mean + m * b.mean()
+        var = (1 - m) * var + m * b.var(ddof=1)
+    np.testing.assert_allclose([r["running_mean"][-1], r["running_var"][-1]], [mean, var],
+                               rtol=1e-12)
+    test_batch = _minibatches(e.x, n, 1, seed=1000 + n)[:, 0]
+    np.testing.assert_allclose(r["test_out"], (test_batch - mean) / np.sqrt(var + 1e-5),
+                               rtol=1e-10)
+
+
+def test_l2_explorer_penalty_and_constraint_solutions_match_scipy():
+    e = explore.L2Explorer()
+    X, y = e.X, e.y
+    for lam in (0.01, 1.0, 30.0):
+        r = e.update(lam=lam)
+
+        def penalised(t, lam=lam):
+            return np.mean((X @ t - y) ** 2) + lam / 2 * t @ t
+
+        ref = minimize(penalised, np.zeros(2), tol=1e-12).x
+        np.testing.assert_allclose(r["theta"], ref, atol=1e-6)
+        cons = {"type": "ineq", "fun": lambda t, eta=r["eta"]: eta - t @ t}
+        ref_c = minimize(lambda t: np.mean((X @ t - y) ** 2), np.zeros(2), method="SLSQP",
+                         constraints=[cons], tol=1e-12).x
+        np.testing.assert_allclose(r["theta_c"], ref_c, atol=1e-5)
+        assert r["gap"] < 1e-10 and abs(r["eta"] - r["theta"] @ r["theta"]) < 1e-12
+
+
+def test_sgd_noise_variance_follows_the_sampling_formulas_and_vanishes_at_full_batch():
+    e = explore.SGDNoiseExplorer()
+    g = 2 * e.x * (0.5 * e.x - e.y)  # per-sample gradients at omega = 0.5, written out
+    s2 = g.var()
+    N = len(g)
+    for b, replace in ((10, False), (50, False), (10, True)):
+        r = e.update(batch=b, omega=0.5, replace=replace)
+        formula = s2 / b if replace else s2 / b * (N - b) / (N - 1)
+        assert abs(r["predicted_var"] / formula - 1) < 1e-12
+        assert abs(r["var"] / formula - 1) < 0.1
+    r = e.update(batch=N, replace=False)
+    assert r["var"] < 1e-20
+    np.testing.assert_allclose(r["paths"], np.broadcast_to(r["gd_path"], r["paths"].shape),
+                               atol=1e-12)

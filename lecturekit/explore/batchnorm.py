@@ -1,0 +1,219 @@
+r"""Batch norm's statistics: how noisy a minibatch's m_j and σ_j² are, and the running averages.
+
+Two explorers for the MLP lecture's "Batch Normalization":
+
+* :class:`BatchNormNoiseExplorer`: the sampling distribution of the batch mean
+  :math:`m_j` and (biased) variance :math:`\sigma_j^2` of one feature over many
+  minibatches of size :math:`N_\text{batch}`, beside the trainset's values.
+  Both concentrate as the batch grows; :math:`\sigma_j^2` is low on average by
+  the factor :math:`(N_\text{batch} - 1)/N_\text{batch}` (which is why the running
+  variance uses the unbiased estimate).
+* :class:`BatchNormRunningExplorer`: "Test: use saved :math:`m_j, \sigma_j` for
+  trainset". The running mean and variance of :class:`lecturekit.norm.BatchNorm`
+  over training steps, for a momentum (PyTorch's: the weight of the new batch),
+  and the test-mode output of one batch against its train-mode output.
+
+One feature j throughout; its trainset is a fixed sample of 10 000 values with
+mean 3 and variance 4, so the running statistics (which start at 0 and 1) have
+somewhere to go.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..norm import BatchNorm, batch_norm, batch_stats
+from ..rng import default_rng
+from ._base import FONT, Choice, Explorer, Slider, register
+
+N_TRAIN = 10_000
+MEAN, VAR = 3.0, 4.0
+DRAWS = 4000
+STEPS_MAX = 100
+_BLUE, _ORANGE = "#3182bd", "#e6550d"
+
+
+def _trainset(kind):
+    """The feature's values over the trainset: mean 3 and variance 4 (up to sampling)."""
+    rng = default_rng(7)
+    if kind == "normal":
+        return MEAN + np.sqrt(VAR) * rng.standard_normal(N_TRAIN)
+    return MEAN - np.sqrt(VAR) + np.sqrt(VAR) * rng.exponential(size=N_TRAIN)  # skewed
+
+
+def _minibatches(x, batch, count, seed):
+    """``count`` minibatches of one feature, as the columns of a (batch, count) array."""
+    return x[default_rng(seed).integers(0, len(x), size=(batch, count))]  # (N_batch, count)
+
+
+@register
+class BatchNormNoiseExplorer(Explorer):
+    """Histograms of m_j and σ_j² over 4000 minibatches, with the trainset's values."""
+
+    controls = {
+        "batch": Slider(2, 128, 1, 8, "batch size N_batch", play=True),
+        "trainset": Choice(("normal", "skewed"), "normal", "feature values"),
+    }
+    figsize = (11.0, 4.6)
+    edges_m = np.linspace(MEAN - 4.5, MEAN + 4.5, 73)
+    edges_v = np.linspace(0.0, 16.0, 65)
+
+    def build(self, fig):
+        self.populations = {kind: _trainset(kind) for kind in self.controls["trainset"].options}
+        self.ax_m = fig.add_axes((0.05, 0.14, 0.42, 0.58))
+        self.ax_v = fig.add_axes((0.55, 0.14, 0.42, 0.58))
+        for ax, edges, xlabel in ((self.ax_m, self.edges_m, r"batch mean $m_j$"),
+                                  (self.ax_v, self.edges_v, r"batch variance $\sigma_j^2$")):
+            ax.set_xlim(edges[0], edges[-1])
+            ax.set_ylim(0, 1.5)  # the top third holds the numbers
+            ax.set_yticks([])
+            ax.set_xlabel(xlabel, fontsize=FONT)
+            ax.tick_params(labelsize=FONT - 2)
+        self.hist_m = self.ax_m.stairs(np.zeros(len(self.edges_m) - 1), self.edges_m, fill=True,
+                                       color=_BLUE, alpha=0.75)
+        self.hist_v = self.ax_v.stairs(np.zeros(len(self.edges_v) - 1), self.edges_v, fill=True,
+                                       color=_BLUE, alpha=0.75)
+        line = dict(lw=2.5, ymin=0, ymax=0.68)
+        self.true_m = self.ax_m.axvline(MEAN, color="black", **line)
+        self.true_v = self.ax_v.axvline(VAR, color="black", **line)
+        self.avg_m = self.ax_m.axvline(MEAN, color=_ORANGE, ls="--", **line)
+        self.avg_v = self.ax_v.axvline(VAR, color=_ORANGE, ls="--", **line)
+        for ax, what in ((self.ax_m, "m_j"), (self.ax_v, r"\sigma_j^2")):
+            ax.legend([self.true_m, self.avg_m],
+                      ["trainset value", f"average of ${what}$ over the batches"],
+                      loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=FONT - 3,
+                      frameon=False, handlelength=1.6, columnspacing=1.0)
+        self.title = fig.text(0.05, 0.92, "", fontsize=FONT + 1)
+        # Labels once, numbers beside them: only the short numbers are re-rendered per move.
+        # (Plain text: mathtext that changes every frame would cost tens of ms to parse.)
+        text = dict(va="top", fontsize=FONT - 1, linespacing=1.4)
+        self.ax_m.text(0.80, 0.96, "spread (std) of mⱼ:\nσ / √N_batch:", ha="right",
+                       transform=self.ax_m.transAxes, **text)
+        self.ax_v.text(0.80, 0.96, "average of σⱼ²:\n(N_batch − 1)/N_batch · σ²:\n"
+                       "beyond the axis:", ha="right", transform=self.ax_v.transAxes, **text)
+        self.text_m = self.ax_m.text(0.82, 0.96, "", transform=self.ax_m.transAxes, ha="left",
+                                     **text)
+        self.text_v = self.ax_v.text(0.82, 0.96, "", transform=self.ax_v.transAxes, ha="left",
+                                     **text)
+
+    def compute(self, *, batch, trainset):
+        x = self.populations[trainset]
+        # Each column is one minibatch of the feature: batch_stats gives its m_j and σ_j².
+        m, var = batch_stats(_minibatches(x, batch, DRAWS, seed=batch), layout="ND")
+        count_m, _ = np.histogram(m, self.edges_m)
+        count_v, _ = np.histogram(var, self.edges_v)
+        return {"m": m, "var": var, "hist_m": count_m / count_m.max(),
+                "hist_v": count_v / count_v.max(), "batch": batch,
+                "pop_mean": float(x.mean()), "pop_var": float(x.var()),
+                "std_m": float(m.std()), "mean_var": float(var.mean()),
+                "outside_v": float(np.mean(var > self.edges_v[-1]))}
+
+    def draw(self, r):
+        self.hist_m.set_data(r["hist_m"])
+        self.hist_v.set_data(r["hist_v"])
+        self.true_m.set_xdata([r["pop_mean"]] * 2)
+        self.true_v.set_xdata([r["pop_var"]] * 2)
+        self.avg_m.set_xdata([float(np.mean(r["m"]))] * 2)
+        self.avg_v.set_xdata([min(r["mean_var"], self.edges_v[-1])] * 2)
+        n = r["batch"]
+        self.title.set_text(f"{DRAWS} minibatches of feature j, from a trainset with "
+                            f"mean {r['pop_mean']:.2f} and variance σ² = {r['pop_var']:.2f}")
+        self.text_m.set_text(f"{r['std_m']:.3f}\n{np.sqrt(r['pop_var'] / n):.3f}")
+        self.text_v.set_text(f"{r['mean_var']:.2f}\n{(n - 1) / n * r['pop_var']:.2f}\n"
+                             f"{100 * r['outside_v']:.1f}%")
+
+
+@register
+class BatchNormRunningExplorer(Explorer):
+    """Running mean and variance over training steps; test-mode vs train-mode output."""
+
+    controls = {
+        "momentum": Slider(0.0, 1.0, 0.01, 0.1, "momentum"),
+        "steps": Slider(1, STEPS_MAX, 1, 30, "training steps", play=True),
+        "batch": Slider(2, 64, 1, 16, "batch size N_batch"),
+    }
+    figsize = (11.0, 4.8)
+    ylim_stats = (-0.5, 8.0)
+    lim_train, lim_test = (-3.5, 3.5), (-4.0, 10.0)
+
+    def build(self, fig):
+        self.x = _trainset("normal")
+        self._cache = {}
+        self.ax_run = fig.add_axes((0.06, 0.13, 0.5, 0.62))
+        self.ax_out = fig.add_axes((0.66, 0.13, 0.31, 0.62))
+        ax = self.ax_run
+        ax.set_xlim(0, STEPS_MAX)
+        ax.set_ylim(*self.ylim_stats)
+        ax.set_xlabel("training step", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+        ax.axhline(self.x.mean(), color=_BLUE, ls=":", lw=1.5)
+        ax.axhline(self.x.var(), color=_ORANGE, ls=":", lw=1.5)
+        (self.run_mean,) = ax.plot([], [], color=_BLUE, lw=2.5, label="running mean")
+        (self.run_var,) = ax.plot([], [], color=_ORANGE, lw=2.5, label="running variance")
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=FONT - 2,
+                  frameon=False)
+        ax.text(1, self.x.mean(), " trainset mean", ha="left", va="bottom",
+                fontsize=FONT - 2, color=_BLUE)
+        ax.text(1, self.x.var(), " trainset variance", ha="left", va="bottom",
+                fontsize=FONT - 2, color=_ORANGE)
+        ax = self.ax_out
+        ax.set_xlim(*self.lim_train)
+        ax.set_ylim(*self.lim_test)
+        ax.plot(self.lim_train, self.lim_train, color="0.5", lw=1, ls="--")
+        ax.set_xlabel("train mode: batch $m_j, \\sigma_j^2$", fontsize=FONT - 1)
+        ax.set_ylabel("test mode: saved statistics", fontsize=FONT - 1)
+        ax.set_title("outputs of one held-out batch", fontsize=FONT - 1)
+        ax.tick_params(labelsize=FONT - 3)
+        ax.grid(alpha=0.3)
+        (self.points,) = ax.plot([], [], "o", color="#31a354", ms=6)
+        # The rule changes only with the momentum; the short numbers with every step.
+        self.title = fig.text(0.06, 0.92, "", fontsize=FONT + 1)
+        self.after = fig.text(0.55, 0.92, "", fontsize=FONT + 1)
+        self.gap = ax.text(0.03, 0.97, "", transform=ax.transAxes, ha="left", va="top",
+                           fontsize=FONT - 2)
+
+    def _history(self, momentum, batch, steps):
+        """Running mean and variance after training steps 0..steps (memoised).
+
+        A shorter run is a prefix of a longer one (the same batches in the same
+        order), so a run is only ever extended: moving the steps slider back and
+        forth trains each step once.
+        """
+        key = (momentum, batch)
+        if key not in self._cache:
+            if len(self._cache) > 32:
+                self._cache.clear()
+            bn = BatchNorm(1, momentum=momentum)
+            # (STEPS_MAX, N_batch, 1): one training minibatch per step.
+            batches = _minibatches(self.x, batch, STEPS_MAX, seed=batch).T[..., None]
+            self._cache[key] = (bn, batches, [bn.running_mean[0]], [bn.running_var[0]])
+        bn, batches, mean, var = self._cache[key]
+        while len(mean) <= steps:
+            bn.forward(batches[len(mean) - 1])  # training mode: updates the running statistics
+            mean.append(bn.running_mean[0])
+            var.append(bn.running_var[0])
+        return np.array(mean[:steps + 1]), np.array(var[:steps + 1])
+
+    def compute(self, *, momentum, steps, batch):
+        mean, var = self._history(momentum, batch, steps)
+        test_batch = _minibatches(self.x, batch, 1, seed=1000 + batch)  # (N_batch, 1)
+        one, zero = np.ones(1), np.zeros(1)
+        train_out = batch_norm(test_batch, one, zero)
+        test_out = batch_norm(test_batch, one, zero, running_mean=mean[steps:steps + 1],
+                              running_var=var[steps:steps + 1])
+        return {"step": np.arange(steps + 1), "running_mean": mean,
+                "running_var": var, "train_out": train_out[:, 0],
+                "test_out": test_out[:, 0], "momentum": momentum, "steps": steps,
+                "batch": batch, "max_gap": float(np.max(np.abs(test_out - train_out)))}
+
+    def draw(self, r):
+        self.run_mean.set_data(r["step"], np.clip(r["running_mean"], *self.ylim_stats))
+        self.run_var.set_data(r["step"], np.clip(r["running_var"], *self.ylim_stats))
+        self.points.set_data(np.clip(r["train_out"], *self.lim_train),
+                             np.clip(r["test_out"], *self.lim_test))
+        self.title.set_text(
+            f"running = (1 − {r['momentum']:.2f})·running + {r['momentum']:.2f}·batch")
+        self.after.set_text(f"after {r['steps']} steps: mean {r['running_mean'][-1]:.2f}, "
+                            f"variance {r['running_var'][-1]:.2f}")
+        self.gap.set_text(f"max |test − train| = {r['max_gap']:.2f}")

@@ -1,0 +1,173 @@
+r"""Weight initialisation: the variance of the signal and of the gradient, layer by layer.
+
+A batch of 32 inputs :math:`x \sim \mathcal{N}(0, 1)` goes through L dense n → n layers
+(biases 0) and a unit-variance gradient comes back, as in
+:func:`lecturekit.init.signal_propagation`, which computes every number drawn
+here. Three panels against the layer l: the forward variance
+:math:`\operatorname{Var}(a^l)` (and of the pre-activation :math:`z^l`), the
+backward variance :math:`\operatorname{Var}(\partial L/\partial a^{l-1})`, and
+the spread across the units of a layer, relative to their size: 0 when every
+unit computes the same thing (zero or constant initialisation).
+
+What to look for (MLP lecture, "Weight Initialization"): Kaiming with ReLU keeps
+both variances near 1; Xavier with tanh avoids the geometric collapse and only
+decays slowly, like 1/(2l) (see :func:`~lecturekit.init.signal_propagation`); a
+fixed std below :math:`1/\sqrt n` vanishes geometrically, one above explodes
+(ReLU, linear) or saturates (tanh, sigmoid); zeros and constants leave every
+unit equal.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from ..init import signal_propagation
+from ..rng import default_rng
+from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+
+DEPTH_MAX = 50
+BATCH = 32
+SEED = 0
+FULL, ZOOM = (1e-30, 1e30), (1e-3, 1e3)
+_TICKS = {FULL: [10.0**k for k in range(-30, 31, 10)], ZOOM: [10.0**k for k in range(-3, 4)]}
+SPREAD = (1e-17, 10.0)
+_CACHE_SIZE = 64
+
+# Display only: Var(w) of each scheme as the lecture writes it, for an n -> n layer.
+# The std slider is also the constant c of init='constant'.
+_SCHEMES = {
+    "zeros": ("$w = 0$", lambda n, std: 0.0),
+    "constant": ("$w = c$", lambda n, std: 0.0),
+    "normal": (r"$w \sim \mathcal{N}(0, \mathrm{std}^2)$", lambda n, std: std**2),
+    "lecun_normal": (r"LeCun: $\mathrm{Var}(w) = 1/n_{in}$", lambda n, std: 1 / n),
+    "xavier_normal": (r"Xavier: $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$",
+                      lambda n, std: 2 / (n + n)),
+    "kaiming_normal": (r"He: $\mathrm{Var}(w) = 2/n_{in}$", lambda n, std: 2 / n),
+}
+
+
+def _fmt(v):
+    return f"{v:.2g}" if np.isfinite(v) else "overflow"
+
+
+@register
+class InitExplorer(Explorer):
+    """Per-layer variance of activations and gradients, and the spread across units."""
+
+    controls = {
+        "init": Choice(tuple(_SCHEMES), "normal", "init"),
+        "activation": Choice(("tanh", "relu", "sigmoid", "linear"), "tanh", "g"),
+        "std": Slider(1e-3, 1.0, 0.125, 0.01, "std (normal) or c (constant)", log=True),
+        "depth": Slider(2, DEPTH_MAX, 1, 30, "depth L", play=True),
+        "width": Choice((16, 32, 64), 64, "width n"),
+        "zoom": Toggle(False, "zoom: y from 1e-3 to 1e3"),
+    }
+    figsize = (11.0, 4.8)
+
+    def build(self, fig):
+        self._cache = OrderedDict()
+        left, width, gap = 0.065, 0.27, 0.05
+        titles = (r"forward: Var($a^l$); Var($z^l$) dashed",
+                  r"backward: Var($\partial L / \partial a^{l-1}$)",
+                  "units: spread / size")
+        self.axes = [fig.add_axes((left + k * (width + gap), 0.13, width, 0.6)) for k in range(3)]
+        for ax, title in zip(self.axes, titles, strict=True):
+            ax.set_yscale("log")
+            ax.set_xlim(0, DEPTH_MAX + 1)
+            ax.set_xlabel("layer l", fontsize=FONT)
+            ax.set_title(title, fontsize=FONT - 2, loc="left")
+            ax.tick_params(labelsize=FONT - 3)
+            ax.grid(alpha=0.3)
+        for ax in self.axes[:2]:
+            ax.set_ylim(*FULL)
+            ax.set_yticks(_TICKS[FULL])
+            ax.axhline(1.0, color="0.5", lw=1, ls=":")
+        self.axes[2].set_ylim(*SPREAD)
+        self.axes[2].set_yticks([1e-16, 1e-12, 1e-8, 1e-4, 1.0])
+        (self.fwd,) = self.axes[0].plot([], [], "-", color="#1f77b4", lw=2.5)
+        (self.pre,) = self.axes[0].plot([], [], "--", color="#1f77b4", lw=1.5)
+        (self.bwd,) = self.axes[1].plot([], [], "-", color="#d62728", lw=2.5)
+        (self.fwd_spread,) = self.axes[2].plot([], [], "-", color="#1f77b4", lw=2.5)
+        (self.bwd_spread,) = self.axes[2].plot([], [], "-", color="#d62728", lw=2.5)
+        proxies = [Line2D([], [], color="#1f77b4", lw=2.5), Line2D([], [], color="#d62728", lw=2.5)]
+        self.axes[2].legend(proxies, ["forward", "backward"], loc="center right",
+                            fontsize=FONT - 3, framealpha=0.9)
+        self.bwd_note = self.axes[1].text(0.5, 0.5, "", transform=self.axes[1].transAxes,
+                                          ha="center", va="center", fontsize=FONT - 1,
+                                          color="#b22222")
+        # The scheme's mathtext changes only with the init; the numbers beside it are plain
+        # text (re-parsing mathtext on every frame would cost tens of ms).
+        self.scheme = fig.text(0.065, 0.92, "", fontsize=FONT + 2)
+        self.weights = fig.text(0.5, 0.92, "", fontsize=FONT + 1)
+        self.numbers = fig.text(0.065, 0.845, "", fontsize=FONT)
+        fig.text(0.99, 0.01, "values beyond an axis are drawn on its edge", ha="right",
+                 fontsize=FONT - 4, color="0.4")
+
+    def _signal(self, init, activation, std, depth, width):
+        """signal_propagation, memoised: dragging back and forth costs one computation."""
+        key = (init, activation, std if init in ("normal", "constant") else None, depth, width)
+        if key not in self._cache:
+            self._cache[key] = signal_propagation(
+                depth, width, init=init, activation=activation, batch_size=BATCH,
+                rng=default_rng(SEED), std=std, value=std)
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return self._cache[key]
+
+    def compute(self, *, init, activation, std, depth, width, zoom):
+        s = self._signal(init, activation, std, depth, width)
+        # Relative spread: std across units over the RMS of the layer (0/0 -> 0: all zero).
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fwd_rms = np.sqrt(s.forward_var + s.forward_mean**2)
+            bwd_rms = np.sqrt(s.backward_var + s.backward_mean**2)
+            fwd_spread = np.where(fwd_rms > 0, s.forward_unit_std / fwd_rms, 0.0)
+            bwd_spread = np.where(bwd_rms > 0, s.backward_unit_std / bwd_rms, 0.0)
+        var_w = _SCHEMES[init][1](width, std)
+        return {"layer": np.arange(1, depth + 1), "forward_var": s.forward_var,
+                "preact_var": s.preact_var, "backward_var": s.backward_var,
+                "forward_spread": fwd_spread, "backward_spread": bwd_spread,
+                "backward_computed": bool(np.all(np.isfinite(s.forward_var))),
+                "units_equal": bool(np.max(np.nan_to_num(fwd_spread, nan=1.0)) < 1e-6),
+                "var_w": var_w, "gain": width * var_w, "init": init, "std": std,
+                "zoom": zoom, "depth": depth}
+
+    def draw(self, r):
+        lo, hi = ZOOM if r["zoom"] else FULL
+        for ax in self.axes[:2]:
+            if tuple(ax.get_ylim()) != (lo, hi):
+                set_lims(ax, ylim=(lo, hi))
+                ax.set_yticks(_TICKS[(lo, hi)])
+
+        def clip(v, bounds=(lo, hi)):  # off-scale values run along the edge of the axes
+            return np.clip(np.nan_to_num(v, nan=bounds[0], posinf=bounds[1]), *bounds)
+
+        layer = r["layer"]
+        self.fwd.set_data(layer, clip(r["forward_var"]))
+        self.pre.set_data(layer, clip(r["preact_var"]))
+        self.fwd_spread.set_data(layer, clip(r["forward_spread"], SPREAD))
+        if r["backward_computed"]:
+            self.bwd.set_data(layer, clip(r["backward_var"]))
+            self.bwd_spread.set_data(layer, clip(r["backward_spread"], SPREAD))
+            self.bwd_note.set_text("")
+        else:
+            self.bwd.set_data([], [])
+            self.bwd_spread.set_data([], [])
+            self.bwd_note.set_text("the forward pass overflowed:\nno backward pass")
+        self.scheme.set_text(_SCHEMES[r["init"]][0])
+        weights = {"normal": f"std = {r['std']:.3g},   ", "constant": f"c = {r['std']:.3g},   "}
+        weights = weights.get(r["init"], "")
+        if r["init"] in ("zeros", "constant"):
+            weights += "every unit of a layer is the same"
+        else:
+            weights += f"n · Var(w) = {r['gain']:.3g}"
+        self.weights.set_text(weights)
+        last = r["depth"] - 1
+        back = _fmt(r["backward_var"][0]) if r["backward_computed"] else "—"
+        equal = "all units equal" if r["units_equal"] else "units differ"
+        self.numbers.set_text(f"layer L = {r['depth']}:  Var(a) = {_fmt(r['forward_var'][last])}"
+                              f",   Var(z) = {_fmt(r['preact_var'][last])}"
+                              f";   layer 1: Var(∂L/∂x) = {back};   {equal}")
