@@ -463,3 +463,39 @@ def test_sgd_noise_variance_follows_the_sampling_formulas_and_vanishes_at_full_b
     assert r["var"] < 1e-20
     np.testing.assert_allclose(r["paths"], np.broadcast_to(r["gd_path"], r["paths"].shape),
                                atol=1e-12)
+
+
+def test_conv_matrix_explorer_places_k1_where_the_notes_say_and_agrees_with_conv2d():
+    r = explore.ConvMatrixExplorer().update(size=3, kernel=2, stride=1, padding=0)
+    # Lecture 3: (grad_k L)_1 = (grad_K L)_11 + _22 + _34 + _45 (1-based (row, col) of K).
+    assert r["k1_positions"] == [(1, 1), (2, 2), (3, 4), (4, 5)]
+    assert r["pattern"].shape == (4, 9)
+    for params in ({}, {"size": 6, "kernel": 3, "stride": 2, "padding": 1}):
+        r = explore.ConvMatrixExplorer().update(**params)
+        assert max(r["diff_y"], r["diff_dx"], r["diff_dk"]) < 1e-12
+
+
+def test_pooling_explorer_shift_by_the_stride_rolls_the_pooled_map():
+    from lecturekit.pool import max_pool2d
+
+    e = explore.PoolingShiftExplorer()
+    r0 = e.update(shift=0, kernel=2, stride=2, poolings=1)
+    assert r0["fraction"] == 1.0
+    np.testing.assert_array_equal(r0["pooled"], max_pool2d(r0["before"][None, None], 2)[0, 0])
+    r = e.update(shift=2, axis="horizontal", kernel=2, stride=2, poolings=1)
+    # A shift by exactly one stride moves every pooling window by one cell.
+    np.testing.assert_array_equal(r["pooled_after"][:, 1:], r["pooled"][:, :-1])
+
+
+def test_filters_explorer_output_is_the_cross_correlation_of_scipy():
+    from scipy.ndimage import correlate
+
+    from lecturekit.explore.filters import STEP
+    from lecturekit.filters import sample_image
+
+    image = sample_image(step=STEP)
+    e = explore.FiltersExplorer()
+    for name in ("sobel_x", "laplacian", "custom"):
+        r = e.update(filter=name, k00=1.0, k11=-2.0, k22=0.5)
+        ref = correlate(image, r["kernel"], mode="constant")
+        np.testing.assert_allclose(r["output"], ref, atol=1e-12)

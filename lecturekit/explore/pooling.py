@@ -1,0 +1,180 @@
+r"""Max pooling and small shifts: how much of the pooled output survives moving the image.
+
+Lecture 3, "What is pooling?": the usual motivation is invariance to small
+shifts, several max-poolings accumulate invariance to stronger shifts, and
+there is none to scaling, rotation or colour. Here a handwritten digit
+(:func:`lecturekit.datasets.load_digits`, 8×8, placed in the middle of a
+14×14 canvas so that shifts of up to 3 pixels lose nothing) is shifted by
+:math:`k` pixels and max-pooled (:func:`lecturekit.pool.max_pool2d`, once or
+twice) before and after the shift.
+
+"Unchanged" counts the pooled cells whose value is the same before and after
+the shift, among the cells that are not 0 in both (the blank background would
+count as unchanged for free). The right panel shows that fraction for every
+shift from −3 to 3, and the same fraction for the pixels themselves, without
+pooling.
+
+What to look for: a shift of 0 keeps everything; with 2×2 windows and stride
+2, a one-pixel shift keeps part of the pooled cells (a maximum that stays in
+its window) where it keeps almost none of the pixels; a shift by the stride
+moves the whole pooled map by one cell (equivariance, not invariance); two
+poolings keep more than one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
+
+from ..conv import conv_output_size
+from ..datasets import load_digits
+from ..pool import max_pool2d
+from ._base import FONT, Choice, Explorer, Slider, register
+
+MARGIN = 3
+SIDE = 8 + 2 * MARGIN  # the canvas: an 8×8 digit with a 3-pixel border
+SHIFTS = np.arange(-3, 4)
+
+
+@lru_cache(maxsize=1)
+def _digits():
+    """The first training image of each class 0..9, shape (10, 8, 8); synthetic if missing."""
+    try:
+        d = load_digits()
+    except (FileNotFoundError, ValueError):  # no (or a corrupted) data file: simple shapes
+        images = np.zeros((10, 8, 8))
+        for c in range(10):
+            images[c, 1 + c % 3:7, 1:7 - c // 4] = 1.0
+            images[c, 3:5, 2 + c % 4:4 + c % 4] = 0.0
+        return images
+    return np.stack([d.x_train[np.flatnonzero(d.y_train == c)[0], 0] for c in range(10)])
+
+
+def _canvas(digit, shift, axis):
+    canvas = np.zeros((SIDE, SIDE))
+    canvas[MARGIN:MARGIN + 8, MARGIN:MARGIN + 8] = _digits()[digit]
+    # The border is at least as wide as the shift, so roll never wraps the digit around.
+    return np.roll(canvas, shift, axis=1 if axis == "horizontal" else 0)
+
+
+def _pool(x, kernel, stride, times):
+    for _ in range(times):
+        x = max_pool2d(x[None, None], kernel, stride=stride)[0, 0]
+    return x
+
+
+def _unchanged(a, b):
+    """Fraction of the cells not 0 in both where a and b agree (1 if there are none)."""
+    active = (a != 0) | (b != 0)
+    return float(np.mean(a[active] == b[active])) if active.any() else 1.0
+
+
+def _cells(index, n):
+    """Corners of some cells of an n×n grid of the unit square.
+
+    ``index`` holds flat (row-major) cell indices; the result has shape (len(index), 4, 2).
+    """
+    i, j = np.divmod(index, n)
+    x, y, h = j / n, i / n, 1 / n
+    return np.stack([np.stack([x, y], -1), np.stack([x + h, y], -1),
+                     np.stack([x + h, y + h], -1), np.stack([x, y + h], -1)], axis=1)
+
+
+def _grid(n, every=1):
+    """Lines every ``every`` cells of an n×n grid of the unit square."""
+    k = np.arange(0, n + 1, every) / n
+    return [[(0, t), (1, t)] for t in k] + [[(t, 0), (t, 1)] for t in k]
+
+
+@register
+class PoolingShiftExplorer(Explorer):
+    """A digit and its shifted copy, both max-pooled; the pooled cells the shift left unchanged."""
+
+    controls = {
+        "digit": Slider(0, 9, 1, 3, "digit"),
+        "shift": Slider(-3, 3, 1, 1, "shift k (pixels)"),
+        "axis": Choice(("horizontal", "vertical"), "horizontal", "axis"),
+        "kernel": Slider(2, 4, 1, 2, "pool F"),
+        "stride": Slider(1, 4, 1, 2, "stride S"),
+        "poolings": Slider(1, 2, 1, 1, "max-poolings"),
+    }
+    figsize = (12.0, 4.3)
+
+    def build(self, fig):
+        width, y0 = 0.18, 0.12
+        height = width * self.figsize[0] / self.figsize[1]  # square panels
+        xs = (0.01, 0.2, 0.41, 0.6)
+        self.axes = [fig.add_axes((x, y0, width, height)) for x in xs]
+        titles = ("image", "shifted by k", "max-pooled", "shifted, max-pooled")
+        self.images, self.grids = [], []
+        for ax, title in zip(self.axes, titles, strict=True):
+            ax.set(xlim=(0, 1), ylim=(1, 0), xticks=[], yticks=[])
+            ax.set_title(title, fontsize=FONT)
+            self.images.append(ax.imshow(np.zeros((2, 2)), cmap="gray_r", vmin=0, vmax=1,
+                                         extent=(0, 1, 1, 0), interpolation="nearest"))
+            grid = LineCollection([], colors="#9ecae1", linewidths=0.6)
+            ax.add_collection(grid)
+            self.grids.append(grid)
+        self.changed = PolyCollection([], facecolors="none", edgecolors="#e6550d", linewidths=2.5)
+        self.axes[3].add_collection(self.changed)
+        self.curve_ax = fig.add_axes((0.83, 0.26, 0.16, 0.48))
+        ax = self.curve_ax
+        ax.set(xlim=(-3.4, 3.4), ylim=(-0.03, 1.03), xticks=SHIFTS)
+        ax.set_xlabel("shift k", fontsize=FONT - 1)
+        ax.set_title("unchanged fraction", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 3)
+        ax.grid(alpha=0.3)
+        (self.curve_pool,) = ax.plot([], [], "o-", color="#e6550d", lw=2, label="pooled")
+        (self.curve_pixels,) = ax.plot([], [], "s--", color="0.5", lw=1.5, label="pixels")
+        (self.marker,) = ax.plot([], [], "o", color="black", ms=11, mfc="none", mew=2)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=FONT - 4,
+                  frameon=False)  # below the axes: the curves reach every corner
+        self.title = fig.text(0.01, 0.91, "", fontsize=FONT + 1)
+        self.numbers = fig.text(0.41, 0.025, "", fontsize=FONT)
+
+    def compute(self, *, digit, shift, axis, kernel, stride, poolings):
+        before, after = _canvas(digit, 0, axis), _canvas(digit, shift, axis)
+        try:
+            pooled = _pool(before, kernel, stride, poolings)
+        except ValueError as exc:
+            first = conv_output_size(SIDE, kernel, stride=stride)
+            raise ValueError(f"max pool F = {kernel}, S = {stride} twice: {SIDE}×{SIDE} → "
+                             f"{first}×{first} after the first, where a {kernel}×{kernel} "
+                             f"window does not fit.\n\n{exc}") from exc
+        pooled_after = _pool(after, kernel, stride, poolings)
+        curve = [_unchanged(pooled, _pool(_canvas(digit, k, axis), kernel, stride, poolings))
+                 for k in SHIFTS]
+        pixels = [_unchanged(before, _canvas(digit, k, axis)) for k in SHIFTS]
+        active = (pooled != 0) | (pooled_after != 0)
+        same = active & (pooled == pooled_after)
+        return {"before": before, "after": after, "pooled": pooled, "pooled_after": pooled_after,
+                "changed": active & ~same, "active": int(active.sum()), "same": int(same.sum()),
+                "fraction": _unchanged(pooled, pooled_after), "curve": np.array(curve),
+                "pixel_curve": np.array(pixels), "shift": shift, "axis": axis, "kernel": kernel,
+                "stride": stride, "poolings": poolings}
+
+    def draw(self, r):
+        arrays = (r["before"], r["after"], r["pooled"], r["pooled_after"])
+        for panel, (image, grid, a) in enumerate(zip(self.images, self.grids, arrays,
+                                                     strict=True)):
+            image.set_data(a)
+            # Image panels: where the first pooling's windows start; pooled panels: cells.
+            grid.set_segments(_grid(len(a), r["stride"] if panel < 2 else 1))
+        m = len(r["pooled"])
+        self.changed.set_verts(_cells(np.flatnonzero(r["changed"]), m))
+        self.curve_pool.set_data(SHIFTS, r["curve"])
+        self.curve_pixels.set_data(SHIFTS, r["pixel_curve"])
+        self.marker.set_data([r["shift"]], [r["fraction"]])
+        direction = {"horizontal": "to the right", "vertical": "down"}[r["axis"]]
+        if r["shift"] < 0:
+            direction = {"horizontal": "to the left", "vertical": "up"}[r["axis"]]
+        times = "twice" if r["poolings"] == 2 else "once"
+        pixels = "pixel" if abs(r["shift"]) == 1 else "pixels"
+        f = r["kernel"]
+        self.title.set_text(f"shift k = {r['shift']}: {abs(r['shift'])} {pixels} {direction};  "
+                            f"max pool {f}×{f}, stride {r['stride']}, {times}:  "
+                            f"{SIDE}×{SIDE} → {m}×{m}")
+        self.numbers.set_text(f"unchanged: {r['same']} of {r['active']} non-zero pooled cells "
+                              f"({100 * r['fraction']:.0f} %); changed cells outlined")
