@@ -11,6 +11,7 @@ outputs with a fresh run (nbval, strict), so stale outputs fail the tests.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+# The kernels inherit this: one BLAS thread, as under pytest (see conftest.py).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def execute(path, timeout=600):

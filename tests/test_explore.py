@@ -20,6 +20,11 @@ from scipy.optimize import minimize
 from lecturekit import explore
 from lecturekit.explore import EXPLORERS, Choice, Slider, Toggle
 from lecturekit.explore.batchnorm import _minibatches
+from lecturekit.models import LeNet
+from lecturekit.optim import SGD
+from lecturekit.resnet import gradient_norms_by_depth
+from lecturekit.rng import default_rng
+from lecturekit.train import train
 
 N_RANDOM = 20
 
@@ -499,3 +504,69 @@ def test_filters_explorer_output_is_the_cross_correlation_of_scipy():
         r = e.update(filter=name, k00=1.0, k11=-2.0, k22=0.5)
         ref = correlate(image, r["kernel"], mode="constant")
         np.testing.assert_allclose(r["output"], ref, atol=1e-12)
+
+
+def test_resnet_explorer_draws_both_stacks_of_the_depth_experiment():
+    from lecturekit.explore.resnet import BATCH
+
+    e = explore.ResNetExplorer()
+    r = e.update(depth=40, width=16, activation="sigmoid", init="xavier_normal",
+                 quantity="input", seed=3)
+    for residual, key in ((False, "plain"), (True, "residual")):
+        ref = gradient_norms_by_depth(40, 16, residual=residual, rng=default_rng(3),
+                                      batch_size=BATCH)
+        np.testing.assert_array_equal(r[key], ref.input_grad)
+    assert r["plain"][0] < 1e-15 * r["plain"][-1] and r["residual"][0] > r["residual"][-1] / 10
+    lo, hi = r["range"]
+    assert lo <= min(r["plain"].min(), r["residual"].min()) and max(r["residual"]) <= hi
+    w = e.update(quantity="weight")
+    np.testing.assert_array_equal(w["plain"], gradient_norms_by_depth(
+        40, 16, residual=False, rng=default_rng(3), batch_size=BATCH).weight_grad)
+
+
+def test_rnn_gradient_without_input_is_exactly_rho_to_the_distance():
+    # h stays at 0, tanh'(0) = 1 and W_hh is rho times an orthogonal matrix: ||W_hh^k|| = rho^k.
+    e = explore.RNNGradientExplorer()
+    for rho in (0.5, 1.0, 1.5):
+        r = e.update(radius=rho, input_scale=0.0, steps=30)
+        np.testing.assert_allclose(r["norms"], rho ** np.arange(31)[:, None] * np.ones((1, 4)),
+                                   rtol=1e-10)
+    r = e.update(radius=0.9, input_scale=1.0, steps=30)
+    assert np.all(r["norms"] <= 0.9 ** np.arange(31)[:, None] * (1 + 1e-10))
+
+
+def test_lstm_memory_with_constant_gates_is_sigmoid_of_the_bias_to_the_t():
+    e = explore.LSTMMemoryExplorer()
+    for b_f in (-1.0, 0.0, 3.0):
+        r = e.update(forget_bias=b_f, weight_std=0.0, steps=40)
+        f = 1 / (1 + np.exp(-b_f))
+        np.testing.assert_allclose(r["lstm"], f ** np.arange(41), rtol=1e-12)
+        expected_half = int(np.ceil(np.log(0.5) / np.log(f) - 1e-12))
+        assert r["half_life_lstm"] == (expected_half if expected_half <= 40 else None)
+    r = e.update(radius=0.8, steps=40)
+    assert np.all(r["rnn"] <= 0.8 ** np.arange(41) * (1 + 1e-10))  # |tanh'| <= 1
+
+
+def test_training_explorer_trains_only_on_request_and_matches_train():
+    from lecturekit.explore.training import _digits, filter_mosaic
+
+    settings = dict(optimizer="sgd", lr=0.1, schedule="constant", epochs=1, batch_size=128,
+                    seed=7)
+    e = explore.TrainingExplorer(**settings)
+    pending = e.result
+    assert not pending["trained"] and "press Train" in e.status.get_text()
+    np.testing.assert_array_equal(pending["before"],
+                                  LeNet(rng=default_rng(7)).params["conv1_w"])
+    r = e.train()
+    # the same run written out: the seed draws the weights, then the minibatches
+    rng = default_rng(7)
+    model = LeNet(rng=rng)
+    h = train(model, _digits(), optimizer=SGD(0.1), epochs=1, batch_size=128, rng=rng,
+              progress=False)
+    assert r["trained"] and r["test_accuracy"][1:].tolist() == h.test_accuracy
+    np.testing.assert_array_equal(r["after"], model.params["conv1_w"])
+    assert explore.TrainingExplorer(**settings).png == e.png  # a trained setting is shown again
+    mosaic = filter_mosaic(r["after"])
+    assert mosaic.count() == r["after"].size
+    tiles = [mosaic[3 * 0 + 0:3, 4 * k:4 * k + 3] for k in range(8)]
+    assert all(np.isclose(np.abs(t).max(), 1.0) for t in tiles)

@@ -45,7 +45,7 @@ Adding an explorer
 ------------------
 One module per topic in this package, one class of some 40-80 lines::
 
-    from ..optim import sgd_momentum                 # the maths lives elsewhere
+    from ..optim import Momentum                     # the maths lives elsewhere
     from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
 
     @register                                       # the generic tests now sweep it
@@ -73,10 +73,15 @@ One module per topic in this package, one class of some 40-80 lines::
 
 then import the class below. ``limits(params)`` may narrow a slider's range
 from the other values (the conv explorer's output cell cannot exceed m²); the
-widget follows it. Explorers planned next: init variance by depth, batch-norm
-noise, L2 penalty vs constraint, optimiser trajectories, filters with a 3×3
-kernel editor, convolution as a matrix, pooling and shifts, ResNet vs plain
-gradients, RNN/LSTM gradients through time, and a training run.
+widget follows it.
+
+The explorers, by lecture: MLP — ``InitExplorer``, ``BatchNormNoiseExplorer``,
+``BatchNormRunningExplorer``, ``NormAxesExplorer``, ``DropoutExplorer``,
+``L2Explorer``, ``SGDNoiseExplorer``, ``ScheduleExplorer``; Lecture 3 —
+``FiltersExplorer``, ``ConvMatrixExplorer``, ``ConvArithmeticExplorer``,
+``PoolingShiftExplorer``; Lecture 4 — ``OptimizerExplorer``; Lecture 14 —
+``ResNetExplorer``, ``RNNGradientExplorer``, ``LSTMMemoryExplorer``,
+``TrainingExplorer`` (trains only when its button is pressed).
 
 Testing
 -------
@@ -90,12 +95,27 @@ reference (a closed form, the lecture's sentence).
 """
 
 from ._base import EXPLORERS, FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+from .batchnorm import BatchNormNoiseExplorer, BatchNormRunningExplorer
 from .conv import ConvArithmeticExplorer
+from .conv_matrix import ConvMatrixExplorer
 from .dropout import DropoutExplorer
+from .filters import FiltersExplorer
+from .init import InitExplorer
+from .l2 import L2Explorer
 from .norm import NormAxesExplorer
+from .optim import OptimizerExplorer
+from .pooling import PoolingShiftExplorer
+from .resnet import ResNetExplorer
+from .rnn import LSTMMemoryExplorer, RNNGradientExplorer
 from .schedules import ScheduleExplorer
+from .sgd_noise import SGDNoiseExplorer
+from .training import TrainingExplorer
 
 __all__ = [
     "EXPLORERS", "FONT", "Choice", "Explorer", "Slider", "Toggle", "register", "set_lims",
     "ConvArithmeticExplorer", "DropoutExplorer", "NormAxesExplorer", "ScheduleExplorer",
+    "InitExplorer", "BatchNormNoiseExplorer", "BatchNormRunningExplorer", "L2Explorer",
+    "SGDNoiseExplorer", "FiltersExplorer", "ConvMatrixExplorer", "PoolingShiftExplorer",
+    "OptimizerExplorer", "ResNetExplorer", "RNNGradientExplorer", "LSTMMemoryExplorer",
+    "TrainingExplorer",
 ]

@@ -1,0 +1,155 @@
+r"""Plain against residual stacks: each layer's gradient norm at initialisation (Lecture 14).
+
+Two stacks of L dense n → n layers with the same weights, the same input and
+the same upstream gradient: plain, :math:`x_{l+1} = g(W_l x_l)`, and residual,
+:math:`x_{l+1} = x_l + g(W_l x_l)`. The curves are
+:math:`\|\partial L/\partial x_l\|` (or :math:`\|\partial L/\partial W_l\|_F`)
+against the layer :math:`l`, from :func:`lecturekit.resnet.gradient_norms_by_depth`.
+
+What to look for: with the sigmoid the plain stack's gradient falls by about
+4 per layer, to 1e-60 at depth 100, while the residual one stays near its top
+value (:math:`\partial x_{l+1}/\partial x_l = I + \partial f_l/\partial x_l`:
+the identity keeps each factor near 1). The residual sum is not a cure-all:
+with ReLU (or no activation) each block adds variance and the residual
+gradient *grows* with depth, which is why real ResNets put batch norm inside
+:math:`f_l`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from matplotlib.ticker import Locator, NullLocator
+
+from ..resnet import gradient_norms_by_depth
+from ..rng import default_rng
+from ._base import FONT, Choice, Explorer, Slider, register, set_lims
+
+DEPTH_MAX = 100
+BATCH = 16
+# The y-range is the narrowest of these that holds the curves: a few fixed ranges, each
+# with its own cached background (a new range costs one full redraw, once).
+RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
+_CACHE_SIZE = 64
+_PLAIN, _RESIDUAL = "#d62728", "#1f77b4"
+_QUANTITY = {"input": (r"$\|\partial L / \partial x_l\|$", "input_grad"),
+             "weight": (r"$\|\partial L / \partial W_l\|_F$", "weight_grad")}
+
+
+def _fmt(v):
+    return f"{v:.2g}" if np.isfinite(v) else "overflow"
+
+
+def _memoised(cache, key, compute):
+    """``cache[key]``, computed by ``compute()`` if missing; ``cache`` is an LRU OrderedDict."""
+    if key not in cache:
+        cache[key] = compute()
+        if len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return cache[key]
+
+
+def log_range(*arrays):
+    """The first of :data:`RANGES` that holds every positive finite value of ``arrays``."""
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    lo, hi = (values.min(), values.max()) if values.size else (1.0, 1.0)
+    return next((r for r in RANGES if r[0] <= lo and hi <= r[1]), RANGES[-1])
+
+
+class DecadeLocator(Locator):
+    """Ticks at 10^(k·step), the step (1, 2, 4, 5, 10 or 20 decades) giving at most 6 ticks.
+
+    A locator, not ``set_yticks``: new tick lists would count as a changed
+    decoration and throw away every cached background; a locator follows the
+    limits, and the background for each range is cached.
+    """
+
+    def __call__(self):
+        lo, hi = np.log10(np.maximum(self.axis.get_view_interval(), 1e-300))
+        step = next((s for s in (1, 2, 4, 5, 10) if (hi - lo) / s <= 6), 20)
+        return [10.0**k for k in range(int(np.ceil(lo / step)) * step, int(hi) + 1, step)]
+
+
+def log_axis(ax, y_range):
+    """Make ``ax`` a log axis with decade ticks (:class:`DecadeLocator`) and the given y-range."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(DecadeLocator())
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(*y_range)
+
+
+def show_log_range(ax, y_range):
+    """Give ``ax`` the y-range if it changed; return a function that clips values into it.
+
+    The function puts 0 (a dead ReLU stack) on the bottom edge and an overflow
+    on the top one, so off-scale values run along the edge of the axes.
+    """
+    lo, hi = y_range
+    set_lims(ax, ylim=y_range)
+    return lambda v: np.clip(np.nan_to_num(v, nan=hi, posinf=hi), lo, hi)
+
+
+@register
+class ResNetExplorer(Explorer):
+    """Gradient norm per layer at initialisation, plain against residual, for a depth."""
+
+    controls = {
+        "depth": Slider(1, DEPTH_MAX, 1, 50, "depth L", play=True),
+        "width": Slider(8, 64, 8, 32, "width n"),
+        "activation": Choice(("sigmoid", "tanh", "relu", "linear"), "sigmoid", "g"),
+        "init": Choice(("xavier_normal", "kaiming_normal"), "xavier_normal", "init"),
+        "quantity": Choice(tuple(_QUANTITY), "input", "gradient of"),
+        "seed": Slider(0, 20, 1, 0, "seed"),
+    }
+    figsize = (11.0, 5.0)
+
+    def build(self, fig):
+        self._cache = OrderedDict()
+        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+        log_axis(ax, RANGES[0])
+        ax.set_xlim(0, DEPTH_MAX)
+        ax.set_xlabel("layer l  (0 = input, L = output)", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+        ax.axhline(1.0, color="0.5", lw=1, ls=":")
+        (self.plain,) = ax.plot([], [], color=_PLAIN, lw=2.5, label="plain: $x_{l+1} = g(W_l x_l)$")
+        (self.residual,) = ax.plot([], [], color=_RESIDUAL, lw=2.5,
+                                   label="residual: $x_{l+1} = x_l + g(W_l x_l)$")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
+        self.ylabel = fig.text(0.08, 0.86, "", fontsize=FONT + 2)
+        # One text for the settings and the numbers: each changed text costs a re-render.
+        self.numbers = fig.text(0.70, 0.6, "", fontsize=FONT - 1, va="top", family="monospace")
+        fig.text(0.99, 0.01, "values beyond the axis are drawn on its edge", ha="right",
+                 fontsize=FONT - 4, color="0.4")
+
+    def _norms(self, depth, width, activation, init, seed):
+        """Both stacks' gradient norms, memoised: dragging back and forth computes once."""
+        # The same seed for both: identical input, weights and upstream gradient.
+        return _memoised(self._cache, (depth, width, activation, init, seed), lambda: tuple(
+            gradient_norms_by_depth(depth, width, residual=residual, rng=default_rng(seed),
+                                    activation=activation, init=init, batch_size=BATCH)
+            for residual in (False, True)))
+
+    def compute(self, *, depth, width, activation, init, quantity, seed):
+        plain, residual = self._norms(depth, width, activation, init, seed)
+        field = _QUANTITY[quantity][1]
+        p, r = getattr(plain, field), getattr(residual, field)
+        return {"layer": np.arange(len(p)), "plain": p, "residual": r, "quantity": quantity,
+                "depth": depth, "activation": activation, "init": init, "range": log_range(p, r),
+                "first": (float(p[0]), float(r[0])), "last": (float(p[-1]), float(r[-1]))}
+
+    def draw(self, r):
+        clip = show_log_range(self.ax, r["range"])
+        self.plain.set_data(r["layer"], clip(r["plain"]))
+        self.residual.set_data(r["layer"], clip(r["residual"]))
+        self.ylabel.set_text(_QUANTITY[r["quantity"]][0] + "  at initialisation")
+        first, last = ("x_0", "x_L") if r["quantity"] == "input" else ("W_0", "W_L-1")
+        lines = [f"L = {r['depth']}, g = {r['activation']},",
+                 f"{r['init'].replace('_normal', '')} weights", "",
+                 "norm at", f"{'':9s}{first:>8s}{last:>8s}"]
+        for k, name in enumerate(("plain", "residual")):
+            lines.append(f"{name:9s}{_fmt(r['first'][k]):>8s}{_fmt(r['last'][k]):>8s}")
+        self.numbers.set_text("\n".join(lines))

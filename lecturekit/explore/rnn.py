@@ -1,0 +1,192 @@
+r"""Gradients through time: the vanilla RNN's vanishing Jacobians, the LSTM's memory (Lecture 14).
+
+:class:`RNNGradientExplorer` draws :math:`\|\partial h_T/\partial h_t\|` against
+the distance :math:`T - t` for a tanh RNN whose recurrent weight has spectral
+radius :math:`\rho` (:func:`lecturekit.rnn.hidden_state_jacobian_norms`), with
+the bound :math:`\rho^{T-t}`. What to look for: below :math:`\rho = 1` the
+norm falls geometrically; with no input it sits exactly on the bound (tanh' = 1
+at 0); inputs push the tanh into saturation and the gradient vanishes faster,
+even for :math:`\rho > 1` — "suffer gradient vanishing in back-prop through time".
+
+:class:`LSTMMemoryExplorer` draws the share of the memory :math:`C_0` still in
+:math:`C_t`, :math:`\prod_{s \le t} f_s` averaged over units and sequences
+(:func:`lecturekit.rnn.memory_retention`), against :math:`t`, for a forget-gate
+bias :math:`b_f`; beside it the constant-gate value :math:`\sigma(b_f)^t` and
+the vanilla RNN's :math:`\|\partial h_T/\partial h_{T-t}\|` (a loss at step T = 100). The same product is
+the factor by which the memory path multiplies a gradient on its way back.
+What to look for: raising :math:`b_f` opens the forget gate (:math:`f \to 1`,
+the special case :math:`C_t = C_{t-1} + \Delta C_t`) and the memory lasts
+tens to hundreds of steps, where the RNN's gradient is gone after a few.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from ..activations import sigmoid
+from ..rng import default_rng
+from ..rnn import hidden_state_jacobian_norms, memory_retention, rnn_init
+from ._base import FONT, Explorer, Slider, register
+from .resnet import RANGES, _fmt, _memoised, log_axis, log_range, show_log_range
+
+STEPS_MAX = 100
+HIDDEN, INPUT, SEQUENCES = 16, 4, 4
+MEMORY_RANGE = (1e-10, 3.0)
+_RNN, _LSTM = "#d62728", "#1f77b4"
+
+
+def rnn_jacobian_norms(radius, steps, input_scale, seed):
+    r""":math:`\|\partial h_T / \partial h_{T-k}\|`, k = 0..T, for SEQUENCES random sequences.
+
+    A tanh RNN with :data:`HIDDEN` units, :math:`W_{hh}` of spectral radius
+    ``radius`` (:func:`lecturekit.rnn.rnn_init`), :math:`h_0 = 0` and inputs
+    ``input_scale`` times standard normal; returns an array of shape (T + 1, SEQUENCES).
+    """
+    rng = default_rng(seed)
+    p = rnn_init(INPUT, HIDDEN, 1, spectral_radius=radius, rng=rng)
+    xs = input_scale * rng.normal(size=(steps, SEQUENCES, INPUT))  # (T, N, D)
+    return hidden_state_jacobian_norms(xs, np.zeros((SEQUENCES, HIDDEN)), p["w"], p["b"])
+
+
+def _geometric_mean(norms):
+    with np.errstate(divide="ignore"):  # a norm of exactly 0 gives a mean of 0
+        return np.exp(np.mean(np.log(norms), axis=1))
+
+
+def _half_life(curve):
+    """The first step at which ``curve`` has fallen to 1/2 or below, or None."""
+    below = np.flatnonzero(curve <= 0.5)
+    return int(below[0]) if below.size else None
+
+
+@register
+class RNNGradientExplorer(Explorer):
+    """The vanilla RNN's gradient norm ||∂h_T/∂h_t|| against T − t, for a spectral radius."""
+
+    controls = {
+        "radius": Slider(0.5, 2.0, 0.05, 0.9, "spectral radius ρ of W_hh"),
+        "input_scale": Slider(0.0, 2.0, 0.1, 0.5, "input scale"),
+        "steps": Slider(10, STEPS_MAX, 10, 60, "sequence length T"),
+        "seed": Slider(0, 20, 1, 0, "seed"),
+    }
+    figsize = (11.0, 5.0)
+
+    def build(self, fig):
+        self._cache = OrderedDict()
+        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+        log_axis(ax, RANGES[0])
+        ax.set_xlim(0, STEPS_MAX)
+        ax.set_xlabel("distance in time  T − t", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+        ax.axhline(1.0, color="0.5", lw=1, ls=":")
+        self.sequences = [ax.plot([], [], color=_RNN, lw=1, alpha=0.35)[0]
+                          for _ in range(SEQUENCES)]
+        (self.mean,) = ax.plot([], [], color=_RNN, lw=3)
+        (self.bound,) = ax.plot([], [], color="black", lw=1.5, ls="--")
+        proxies = [Line2D([], [], color=_RNN, lw=3), Line2D([], [], color=_RNN, lw=1, alpha=0.5),
+                   Line2D([], [], color="black", lw=1.5, ls="--")]
+        ax.legend(proxies, ["geometric mean", "each sequence", r"bound $\rho^{T-t}$"],
+                  loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
+        fig.text(0.08, 0.86, r"$\|\partial h_T / \partial h_t\|$,   "
+                 r"$h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1})$", fontsize=FONT + 2)
+        # One text for the settings and the numbers: each changed text costs a re-render.
+        self.numbers = fig.text(0.70, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
+
+    def compute(self, *, radius, input_scale, steps, seed):
+        norms = _memoised(self._cache, (radius, input_scale, steps, seed),
+                          lambda: rnn_jacobian_norms(radius, steps, input_scale, seed))
+        lag = np.arange(steps + 1)
+        mean = _geometric_mean(norms)
+        bound = radius ** lag.astype(float)
+        return {"lag": lag, "norms": norms, "mean": mean, "bound": bound,
+                "range": log_range(norms),
+                "radius": radius, "input_scale": input_scale, "steps": steps,
+                "at_10": float(mean[min(10, steps)]), "at_T": float(mean[-1])}
+
+    def draw(self, r):
+        clip = show_log_range(self.ax, r["range"])
+        for k, line in enumerate(self.sequences):
+            line.set_data(r["lag"], clip(r["norms"][:, k]))
+        self.mean.set_data(r["lag"], clip(r["mean"]))
+        self.bound.set_data(r["lag"], clip(r["bound"]))
+        steps = r["steps"]
+        self.numbers.set_text(f"ρ = {r['radius']:.2f}, input scale {r['input_scale']:.1f}\n\n"
+                              f"T − t   norm    ρ^(T−t)\n"
+                              f"{min(10, steps):5d}  {_fmt(r['at_10']):>7s}  "
+                              f"{_fmt(r['bound'][min(10, steps)]):>7s}\n"
+                              f"{steps:5d}  {_fmt(r['at_T']):>7s}  {_fmt(r['bound'][-1]):>7s}")
+
+
+@register
+class LSTMMemoryExplorer(Explorer):
+    """How much of :math:`C_0` an LSTM keeps after t steps, against its forget-gate bias."""
+
+    controls = {
+        "forget_bias": Slider(-2.0, 6.0, 0.5, 3.0, "forget-gate bias b_f"),
+        "steps": Slider(10, STEPS_MAX, 10, STEPS_MAX, "steps T"),
+        "weight_std": Slider(0.0, 1.0, 0.1, 0.5, "LSTM weight std"),
+        "radius": Slider(0.5, 1.5, 0.05, 1.0, "RNN: spectral radius ρ"),
+        "seed": Slider(0, 20, 1, 0, "seed"),
+    }
+    figsize = (11.0, 5.0)
+
+    def build(self, fig):
+        self._cache = OrderedDict()
+        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+        log_axis(ax, MEMORY_RANGE)
+        ax.set_xlim(0, STEPS_MAX)
+        ax.set_xlabel("steps t", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+        ax.axhline(0.5, color="0.5", lw=1, ls=":")
+        (self.lstm,) = ax.plot([], [], color=_LSTM, lw=3,
+                               label=r"LSTM: $\prod_{s \leq t} f_s$ (share of $C_0$ kept)")
+        (self.constant,) = ax.plot([], [], color=_LSTM, lw=1.5, ls="--",
+                                   label=r"constant gates: $\sigma(b_f)^t$")
+        (self.rnn,) = ax.plot([], [], color=_RNN, lw=3,
+                              label=r"vanilla RNN: $\|\partial h_T / \partial h_{T-t}\|$")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 2, frameon=False)
+        fig.text(0.08, 0.86, r"$C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t$,   "
+                 r"$f_t = \sigma(w_f [x_t; h_{t-1}] + b_f)$", fontsize=FONT + 2)
+        self.numbers = fig.text(0.70, 0.52, "", fontsize=FONT - 1, va="top", family="monospace")
+        fig.text(0.99, 0.01, "values below the axis are not drawn", ha="right",
+                 fontsize=FONT - 4, color="0.4")
+
+    def compute(self, *, forget_bias, steps, weight_std, radius, seed):
+        # Both over STEPS_MAX steps, cut at `steps`: moving T costs nothing. The cut is exact
+        # for the LSTM (its first `steps` steps are a run of `steps` steps: the inputs are
+        # drawn in order); the RNN curve is that of a loss at step STEPS_MAX.
+        kept = _memoised(self._cache, ("lstm", forget_bias, weight_std, seed),
+                         lambda: memory_retention(forget_bias, steps=STEPS_MAX,
+                                                  rng=default_rng(seed), hidden_size=HIDDEN,
+                                                  input_size=INPUT, batch_size=SEQUENCES,
+                                                  weight_std=weight_std))[:steps + 1]
+        rnn = _memoised(self._cache, ("rnn", radius, seed),
+                        lambda: _geometric_mean(rnn_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
+                        )[:steps + 1]
+        t = np.arange(steps + 1)
+        f = float(sigmoid(np.array(forget_bias)))
+        return {"t": t, "lstm": kept, "constant": f ** t.astype(float), "rnn": rnn,
+                "sigma_bf": f, "forget_bias": forget_bias, "weight_std": weight_std,
+                "radius": radius, "steps": steps,
+                "half_life_lstm": _half_life(kept), "half_life_rnn": _half_life(rnn)}
+
+    def draw(self, r):
+        lo, hi = MEMORY_RANGE
+        # Below the axis: not drawn (log scale of a clipped value would be a flat line).
+        for line, y in ((self.lstm, r["lstm"]), (self.constant, r["constant"]),
+                        (self.rnn, r["rnn"])):
+            line.set_data(r["t"], np.minimum(np.nan_to_num(y, nan=hi, posinf=hi), hi))
+        def half(v):
+            return f"{v} step{'s' * (v != 1)}" if v is not None else f"> {r['steps']}"
+
+        self.numbers.set_text(f"b_f = {r['forget_bias']:.1f}: σ(b_f) = {r['sigma_bf']:.3f}\n"
+                              f"weight std {r['weight_std']:.1f}, RNN ρ = {r['radius']:.2f}\n\n"
+                              f"half-life\n  LSTM  {half(r['half_life_lstm'])}\n"
+                              f"  RNN   {half(r['half_life_rnn'])}\n"
+                              f"after t = {r['steps']}\n  LSTM  {_fmt(r['lstm'][-1])}\n"
+                              f"  RNN   {_fmt(r['rnn'][-1])}")

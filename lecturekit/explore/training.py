@@ -1,0 +1,284 @@
+r"""Training the LeNet-style CNN on the 8x8 digits: loss, accuracy and the first-layer filters.
+
+The network is :class:`lecturekit.models.LeNet` ("Le Net (80s) MNIST",
+Lecture 14; scaled down to 8x8 images), the data
+:func:`lecturekit.datasets.load_digits` (1438 training and 359 test images),
+the loop :func:`lecturekit.train.train` with the optimisers of
+:mod:`lecturekit.optim`. Three panels: the loss and the accuracy per epoch
+(train and test; epoch 0 is the untrained network), and the sixteen 3x3
+filters of the first convolution before and after training, each scaled to
+its own largest weight (red positive, blue negative).
+
+Training takes seconds, so it is not done on every slider move: the controls
+only choose the settings, and the **Train** button (or ``explorer.train()``)
+runs it, with a progress bar in the widget and the curves growing epoch by
+epoch. Results are kept per setting (:data:`_RESULTS`, shared by every
+explorer of the process), so moving back to a trained setting shows it again
+at once, and ``update`` stays a cheap, pure function of the settings and of
+what has been trained. The same settings (seed included) train the same
+network: the seed draws the initial weights and the order of the minibatches.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import lru_cache
+
+import numpy as np
+
+from ..datasets import load_digits
+from ..models import LeNet
+from ..optim import SGD, Adam, AdamW, Momentum
+from ..rng import default_rng
+from ..schedules import cosine_decay
+from ..train import evaluate, train
+from ._base import FONT, Choice, Explorer, Slider, register
+
+EPOCHS_MAX = 10
+LOSS_RANGE = (0.01, 5.0)
+WEIGHT_DECAY = 0.05
+"""AdamW's decoupled weight decay (the other optimisers have none)."""
+MOMENTUM = 0.9
+_RESULTS = OrderedDict()
+"""Settings -> trained result, the most recent last (at most _CACHE_SIZE)."""
+_CACHE_SIZE = 32
+_OPTIMIZERS = {
+    "sgd": ("SGD", lambda lr: SGD(lr)),
+    "momentum": (f"momentum (γ = {MOMENTUM})", lambda lr: Momentum(lr, gamma=MOMENTUM)),
+    "adam": ("Adam", lambda lr: Adam(lr)),
+    "adamw": (f"AdamW (weight decay {WEIGHT_DECAY})",
+              lambda lr: AdamW(lr, weight_decay=WEIGHT_DECAY)),
+}
+_TRAIN, _TEST = "#1f77b4", "#d62728"
+
+
+@lru_cache(maxsize=1)
+def _digits():
+    return load_digits()
+
+
+def steps_per_epoch(batch_size):
+    """Minibatches per epoch: ``ceil(N_train / batch_size)``."""
+    return -(-len(_digits().y_train) // batch_size)
+
+
+def train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=None):
+    r"""Train a fresh LeNet on the digits; return its loss and accuracy curves and its filters.
+
+    Parameters
+    ----------
+    optimizer : {'sgd', 'momentum', 'adam', 'adamw'}
+    lr : float
+        :math:`\alpha_0`.
+    schedule : {'constant', 'cosine'}
+        ``'cosine'``: :func:`lecturekit.schedules.cosine_decay` from ``lr`` to 0
+        over all the steps.
+    epochs, batch_size, seed : int
+        ``default_rng(seed)`` draws the initial weights, then the minibatches.
+    progress : callable, optional
+        Called after each epoch with the result so far.
+
+    Returns
+    -------
+    dict
+        ``epoch`` (E + 1,) from 0; ``train_loss`` (mean over each epoch's
+        minibatches; at epoch 0 the loss of the untrained network),
+        ``test_loss``, ``train_accuracy``, ``test_accuracy`` (fractions), all
+        (E + 1,); ``step_loss`` (E * steps,) and ``steps_per_epoch``; ``before`` and ``after``, the
+        first layer's weights ``(16, 1, 3, 3)``; ``diverged`` (a non-finite loss).
+    """
+    data = _digits()
+    rng = default_rng(seed)
+    model = LeNet(rng=rng)
+    before = model.params["conv1_w"].copy()
+    rate = cosine_decay(lr, steps=epochs * steps_per_epoch(batch_size)) \
+        if schedule == "cosine" else lr
+    start = [evaluate(model, data.x_train, data.y_train), evaluate(model, data.x_test, data.y_test)]
+
+    def collect(history):
+        result = {
+            "epoch": np.arange(len(history.epoch) + 1),
+            "train_loss": np.array([start[0][0], *history.train_loss]),
+            "test_loss": np.array([start[1][0], *history.test_loss]),
+            "train_accuracy": np.array([start[0][1], *history.train_accuracy]),
+            "test_accuracy": np.array([start[1][1], *history.test_accuracy]),
+            "step_loss": np.array(history.step_loss),
+            "steps_per_epoch": steps_per_epoch(batch_size),
+            "before": before, "after": model.params["conv1_w"].copy(),
+        }
+        result["diverged"] = not all(np.all(np.isfinite(result[k])) for k in
+                                     ("train_loss", "test_loss", "after"))
+        return result
+
+    # A learning rate far too large overflows: that is a result to show, not an error.
+    with np.errstate(all="ignore"):
+        history = train(model, data, optimizer=_OPTIMIZERS[optimizer][1](rate), epochs=epochs,
+                        batch_size=batch_size, rng=rng,
+                        progress=(lambda h: progress(collect(h))) if progress else False)
+    return collect(history)
+
+
+def _key(params):
+    return tuple(sorted(params.items()))
+
+
+def filter_mosaic(w, rows=2):
+    """Filters ``(K, 1, k, k)`` tiled ``rows`` high with one masked pixel between them,
+    each divided by its largest absolute weight (so every filter spans [-1, 1])."""
+    k_out, _, k, _ = w.shape
+    cols = -(-k_out // rows)
+    scale = np.max(np.abs(w), axis=(1, 2, 3), keepdims=True)
+    w = np.where(scale > 0, w / np.where(scale > 0, scale, 1.0), 0.0)
+    mosaic = np.ma.masked_all((rows * (k + 1) - 1, cols * (k + 1) - 1))
+    for i in range(k_out):
+        r, c = divmod(i, cols)
+        mosaic[r * (k + 1):r * (k + 1) + k, c * (k + 1):c * (k + 1) + k] = w[i, 0]
+    return mosaic
+
+
+@register
+class TrainingExplorer(Explorer):
+    """LeNet on the digits: choose the settings, press Train, watch loss, accuracy and filters."""
+
+    controls = {
+        "optimizer": Choice(tuple(_OPTIMIZERS), "adamw", "optimiser"),
+        "lr": Choice((0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.005,
+                     "learning rate α"),
+        "schedule": Choice(("constant", "cosine"), "cosine", "schedule"),
+        "epochs": Slider(1, EPOCHS_MAX, 1, 5, "epochs"),
+        "batch_size": Choice((8, 16, 32, 64, 128), 16, "batch size"),
+        "seed": Slider(0, 99, 1, 0, "seed"),
+    }
+    figsize = (12.0, 5.2)
+
+    def build(self, fig):
+        self.button = self.progress = None
+        bottom, height = 0.12, 0.58
+        self.ax_loss = fig.add_axes((0.06, bottom, 0.27, height))
+        self.ax_acc = fig.add_axes((0.40, bottom, 0.27, height))
+        for ax in (self.ax_loss, self.ax_acc):
+            ax.set_xlim(0, EPOCHS_MAX)
+            ax.set_xlabel("epoch", fontsize=FONT)
+            ax.tick_params(labelsize=FONT - 2)
+            ax.grid(alpha=0.3)
+        self.ax_loss.set_yscale("log")
+        self.ax_loss.set_ylim(*LOSS_RANGE)
+        self.ax_loss.set_title("cross-entropy loss", fontsize=FONT, loc="left")
+        self.ax_acc.set_ylim(0, 100)
+        self.ax_acc.set_title("accuracy (%)", fontsize=FONT, loc="left")
+        self.ax_acc.axhline(97, color="0.5", lw=1, ls=":")
+        (self.steps,) = self.ax_loss.plot([], [], color=_TRAIN, lw=0.8, alpha=0.3)
+        self.lines = {}
+        for name, color in (("train", _TRAIN), ("test", _TEST)):
+            self.lines[f"{name}_loss"] = self.ax_loss.plot([], [], "o-", color=color, lw=2.5,
+                                                           label=name)[0]
+            self.lines[f"{name}_accuracy"] = self.ax_acc.plot([], [], "o-", color=color, lw=2.5,
+                                                              label=name)[0]
+        self.ax_loss.legend(loc="upper right", fontsize=FONT - 2, framealpha=0.9)
+        self.ax_acc.legend(loc="lower right", fontsize=FONT - 2, framealpha=0.9)
+        self.images = {}
+        blank = np.ma.masked_all(filter_mosaic(LeNet(rng=default_rng(0)).params["conv1_w"]).shape)
+        for name, top in (("before", 0.47), ("after", 0.08)):
+            ax = fig.add_axes((0.72, top, 0.26, 0.26))
+            ax.axis("off")
+            ax.set_title(f"first-layer filters, {name} training", fontsize=FONT - 1, loc="left")
+            self.images[name] = ax.imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
+                                          interpolation="nearest")
+        self.settings = fig.text(0.06, 0.92, "", fontsize=FONT)
+        self.status = fig.text(0.06, 0.84, "", fontsize=FONT + 1)
+
+    def compute(self, *, optimizer, lr, schedule, epochs, batch_size, seed):
+        steps = epochs * steps_per_epoch(batch_size)
+        rate = f"α = {lr:g}" + (f", cosine decay to 0 over {steps} steps"
+                                if schedule == "cosine" else ", constant")
+        settings = (f"{_OPTIMIZERS[optimizer][0]},  {rate};  batch {batch_size},  "
+                    f"{epochs} epoch{'s' * (epochs > 1)},  seed {seed}")
+        trained = _RESULTS.get(_key(dict(optimizer=optimizer, lr=lr, schedule=schedule,
+                                         epochs=epochs, batch_size=batch_size, seed=seed)))
+        if trained is not None:
+            return {**trained, "trained": True, "settings": settings}
+        before = LeNet(rng=default_rng(seed)).params["conv1_w"]  # the same draw train_lenet makes
+        return {"trained": False, "settings": settings, "steps": steps, "before": before}
+
+    def draw(self, r):
+        self.settings.set_text(r["settings"])
+        self.images["before"].set_data(filter_mosaic(r["before"]))
+        if not r["trained"]:
+            for line in (self.steps, *self.lines.values()):
+                line.set_data([], [])
+            self.images["after"].set_data(np.ma.masked_all(self.images["before"].get_array().shape))
+            self.status.set_text(f"not trained yet: press Train ({r['steps']} steps)")
+            self.status.set_color("0.3")
+            return
+        epoch = r["epoch"]
+        ok = {k: np.isfinite(r[k]) for k in self.lines}
+        for name, line in self.lines.items():
+            line.set_data(epoch[ok[name]], 100 * r[name][ok[name]] if "accuracy" in name
+                          else np.clip(r[name][ok[name]], *LOSS_RANGE))
+        steps = r["step_loss"]
+        x = np.arange(1, len(steps) + 1) / r["steps_per_epoch"]  # step k ends at epoch k / steps
+        finite = np.isfinite(steps)
+        self.steps.set_data(x[finite], np.clip(steps[finite], *LOSS_RANGE))
+        after = r["after"]
+        self.images["after"].set_data(filter_mosaic(np.nan_to_num(after, nan=0.0, posinf=0.0,
+                                                                  neginf=0.0)))
+        done = len(epoch) - 1
+        if r["diverged"]:
+            self.status.set_text(f"diverged: the loss is not finite after {done} epochs "
+                                 f"(learning rate too large)")
+            self.status.set_color("#b22222")
+        else:
+            self.status.set_text(f"after {done} epoch{'s' * (done > 1)}:  test accuracy "
+                                 f"{100 * r['test_accuracy'][-1]:.1f} %,  train "
+                                 f"{100 * r['train_accuracy'][-1]:.1f} %")
+            self.status.set_color("black")
+
+    # -- training: a button in the widget, or a call -----------------------------------
+    def train(self):
+        """Train with the current settings (unless already trained); return :meth:`update`'s result.
+
+        In the widget the progress bar counts the epochs and the curves are
+        redrawn after each one.
+        """
+        key = _key(self.params)
+        if key not in _RESULTS:
+            if self.progress is not None:
+                self.progress.max = self.params["epochs"]
+                self.progress.description = f"epoch 0/{self.progress.max}"
+                self.progress.value = 0
+                self.button.disabled = True
+            try:
+                _RESULTS[key] = train_lenet(**self.params, progress=self._show_epoch)
+            finally:
+                if self.button is not None:
+                    self.button.disabled = False
+            if len(_RESULTS) > _CACHE_SIZE:
+                _RESULTS.popitem(last=False)
+        _RESULTS.move_to_end(key)
+        return self.update()
+
+    def _show_epoch(self, partial):
+        """Redraw the widget with the epochs trained so far (nothing to do without a widget)."""
+        if self.image is None:
+            return
+        done = len(partial["epoch"]) - 1
+        self.progress.description = f"epoch {done}/{self.progress.max}"
+        self.progress.value = done
+        self.draw({**partial, "trained": True, "settings": self.settings.get_text()})
+        self.image.value = self.render_png()
+
+    @property
+    def widget(self):
+        """The controls, a Train button with a progress bar, and the figure."""
+        if self.button is None:
+            import ipywidgets as w
+
+            box = super().widget
+            self.button = w.Button(description="Train", button_style="primary", icon="play")
+            self.button.on_click(lambda _: self.train())
+            self.progress = w.IntProgress(value=0, min=0, max=self.params["epochs"],
+                                          description="epoch")
+            panel, image = box.children
+            box.children = (panel, w.HBox([self.button, self.progress]), image)
+        return super().widget
+
