@@ -1,0 +1,130 @@
+"""conv2d: the im2col fast path against the reference loops, and against torch's CPU conv2d.
+
+Ratios are measured in one run. Each figure is a block of repeated calls (median
+per call); numpy and torch blocks alternate for a few rounds and each side
+keeps its best block, so a burst of load from other processes on a shared
+machine hurts neither side more than the other. A short pause precedes every
+block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
+a call, and those spinning threads would otherwise steal the cores of the next
+block's library. torch runs with as many threads as numpy's BLAS.
+
+torch is optional: when it cannot be imported the torch rows are replaced by
+one row saying so. It is never a dependency of lecturekit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from lecturekit.conv import conv2d, conv2d_backward, conv2d_reference
+
+from .common import Row, median
+
+SHAPES = (  # name, x shape, w shape, padding
+    ("LeNet N=64 C=1 28x28, 6 5x5", (64, 1, 28, 28), (6, 1, 5, 5), 0),
+    ("N=32 C=16 32x32, 32 3x3 pad 1", (32, 16, 32, 32), (32, 16, 3, 3), 1),
+    ("N=8 C=64 32x32, 64 3x3 pad 1", (8, 64, 32, 32), (64, 64, 3, 3), 1),
+)
+PAUSE = 0.3  # seconds before each timed block
+ROUNDS = 3
+REPEAT = 7
+
+
+def _block(fn, repeat=REPEAT):
+    time.sleep(PAUSE)
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return median(samples)
+
+
+def _compare(fn_a, fn_b, rounds=ROUNDS):
+    """Best-of-rounds block medians of two functions, alternating a, b, a, b, ..."""
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(_block(fn_a))
+        b.append(_block(fn_b))
+    return min(a), min(b)
+
+
+def numpy_threads():
+    """Threads numpy's BLAS uses: its environment variables, else every available core."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _problem(xs, ws, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=xs).astype(dtype)
+    w = (rng.normal(size=ws) / math.sqrt(np.prod(ws[1:]))).astype(dtype)
+    b = rng.normal(size=ws[0]).astype(dtype)
+    return x, w, b
+
+
+def reference_rows():
+    name, xs, ws, pad = SHAPES[0]
+    x, w, b = _problem(xs, ws, np.float64)
+    n_ref = 2  # the loops take ~0.1 s per sample: time 2 samples and scale per sample
+    ref = _block(lambda: conv2d_reference(x[:n_ref], w, b, padding=pad), repeat=3) / n_ref
+    fast = _block(lambda: conv2d(x, w, b, padding=pad)) / xs[0]
+    yield Row(f"conv2d fast / reference loops speed-up, {name}, float64", ref / fast, "x",
+              f"per sample: loops {ref * 1e3:.1f} ms (timed on {n_ref} samples), "
+              f"fast {fast * 1e6:.1f} us (on {xs[0]}); target >= 50x")
+
+
+def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads):
+    F = torch.nn.functional
+    x, w, b = _problem(xs, ws, dtype)
+    dout = np.random.default_rng(1).normal(size=conv2d(x, w, b, padding=pad).shape).astype(dtype)
+    tx, tw, tb, tdout = (torch.from_numpy(a) for a in (x, w, b, dout))
+    txg, twg, tbg = (t.clone().requires_grad_(True) for t in (tx, tw, tb))
+
+    def torch_forward():
+        with torch.no_grad():
+            F.conv2d(tx, tw, tb, padding=pad)
+
+    def torch_both():
+        for t in (txg, twg, tbg):
+            t.grad = None
+        F.conv2d(txg, twg, tbg, padding=pad).backward(tdout)
+
+    def numpy_both():
+        conv2d(x, w, b, padding=pad)
+        conv2d_backward(dout, x, w, padding=pad)
+
+    label = f"{name}, {np.dtype(dtype).name}"
+    ours, theirs = _compare(lambda: conv2d(x, w, b, padding=pad), torch_forward)
+    yield Row(f"conv2d forward time / torch, {label}", ours / theirs, "x",
+              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; {threads} threads; "
+              f"target <= {target:g}x")
+    ours, theirs = _compare(numpy_both, torch_both)
+    yield Row(f"conv2d forward+backward time / torch, {label}", ours / theirs, "x",
+              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; {threads} threads")
+
+
+def torch_rows():
+    try:
+        import torch
+    except ImportError:
+        yield Row("conv2d vs torch: skipped", math.nan, "",
+                  "torch is not importable in this environment")
+        return
+    threads = numpy_threads()
+    torch.set_num_threads(threads)
+    for dtype, target in ((np.float64, 1.0), (np.float32, 2.0)):
+        for name, xs, ws, pad in SHAPES:
+            yield from _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads)
+
+
+def rows():
+    yield from reference_rows()
+    yield from torch_rows()

@@ -1,0 +1,288 @@
+r"""Max and average pooling over NCHW inputs, with their backward passes.
+
+Conventions, stated once
+------------------------
+* Inputs ``x: (N, C, H, W)``; each channel is pooled on its own.
+* ``kernel_size``, ``stride`` and ``padding`` are an int or a pair (height,
+  width); ``stride=None`` means ``stride = kernel_size`` (non-overlapping
+  windows), as in PyTorch.
+* PyTorch's semantics: output size :math:`\lfloor (H + 2P - F)/S \rfloor + 1`
+  (floored, ``ceil_mode=False``); ``padding`` at most half the kernel, so that
+  no window lies entirely in the padding. Max pooling pads with :math:`-\infty`
+  (padding never wins); average pooling pads with zeros and divides by the full
+  window size :math:`F_h F_w` (PyTorch's default ``count_include_pad=True``), so
+  a border window that overlaps the padding averages the zeros too.
+* Ties in max pooling: the gradient goes to the *first* maximum in row-major
+  order within the window (as numpy's ``argmax`` and PyTorch's CPU kernel
+  choose). Overlapping windows add their gradients.
+* float64 by default; float32 input stays float32.
+
+The lectures' letters: Lecture 3 shows pooling on a picture only; the code's
+``kernel_size``, ``stride``, ``padding`` are Lecture 4's :math:`F, S, P`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .conv import _check_dout, _float_dtype, _nchw, _pair, _positions
+
+__all__ = [
+    "max_pool2d", "max_pool2d_backward", "max_pool2d_reference",
+    "avg_pool2d", "avg_pool2d_backward", "avg_pool2d_reference",
+]
+
+
+def _pool_args(x, kernel_size, stride, padding):
+    x = _nchw(x, "x")
+    x = x.astype(_float_dtype(x), copy=False)
+    k = _pair(kernel_size, "kernel_size", minimum=1)
+    s = k if stride is None else _pair(stride, "stride", minimum=1)
+    p = _pair(padding, "padding", minimum=0)
+    for ki, pi in zip(k, p, strict=True):
+        if pi > ki // 2:
+            raise ValueError(
+                f"padding must be at most half the kernel size (kernel_size // 2 = {ki // 2}), "
+                f"got padding={pi} with kernel_size={ki}"
+            )
+    out = tuple(_positions(n, ki, si, 2 * pi, f"{axis} of the ")
+                for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, ("height", "width"),
+                                               strict=True))
+    return x, k, s, p, out
+
+
+def _entries(x, k, s, p, out, fill):
+    """Yield ``(q, entry)``: entry ``(u, v)``, ``q = u*kw + v``, of every window, (N, C, Ho, Wo).
+
+    Pooling over these ``kh*kw`` strided slices of the padded input is much
+    faster than reducing over the last axes of a window view.
+    """
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    for u in range(k[0]):
+        for v in range(k[1]):
+            # entry (u, v) of the window at (i, j) is padded pixel (i*sh + u, j*sw + v)
+            yield u * k[1] + v, xp[:, :, u:u + s[0] * out[0]:s[0], v:v + s[1] * out[1]:s[1]]
+
+
+def _argmax(x, k, s, p, out):
+    """Index ``u*kw + v`` of each window's first maximum in row-major order."""
+    best = np.full(x.shape[:2] + out, -np.inf, dtype=x.dtype)
+    arg = np.zeros(best.shape, dtype=np.intp)
+    for q, entry in _entries(x, k, s, p, out, -np.inf):
+        # strict ">": on a tie the earlier entry keeps the gradient
+        np.copyto(arg, q, where=entry > best)
+        np.maximum(best, entry, out=best)
+    return arg
+
+
+def _scatter(g, x_shape, k, s, p, out, arg=None):
+    """Add ``g`` (N, C, Ho, Wo) onto each window entry; return the unpadded input's gradient.
+
+    With ``arg``, entry ``(u, v)`` receives ``g`` only where ``arg == u*kw + v``.
+    """
+    N, C, H, W = x_shape
+    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=g.dtype)
+    for u in range(k[0]):
+        for v in range(k[1]):
+            # entry (u, v) of the window at (i, j) is padded pixel (i*sh + u, j*sw + v)
+            dxp[:, :, u:u + s[0] * out[0]:s[0], v:v + s[1] * out[1]:s[1]] += (
+                g if arg is None else np.where(arg == u * k[1] + v, g, 0))
+    return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+
+
+def max_pool2d(x, kernel_size, *, stride=None, padding=0):
+    r"""Max pooling: the largest entry of each window.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+        :math:`F`, the window size.
+    stride : int or (int, int), optional
+        :math:`S`; default ``kernel_size``.
+    padding : int or (int, int), default 0
+        :math:`P`, at most ``kernel_size // 2``; padded with :math:`-\infty`.
+
+    Returns
+    -------
+    ndarray, shape (N, C, Ho, Wo)
+        ``Ho = (H + 2P - F) // S + 1``.
+
+    Notes
+    -----
+    :math:`y[n, c, i, j] = \max_{u,v} x_p[n, c, iS + u, jS + v]`. The lecture's
+    motivation: a little invariance to small shifts, accumulating over several
+    poolings, and none to scaling, rotation or colour.
+
+    References
+    ----------
+    001_2691e6e736ad0c50.txt (Lecture 3), "What is pooling?".
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    return functools.reduce(np.maximum, (entry for _, entry in _entries(x, k, s, p, out, -np.inf)))
+
+
+def max_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
+    r"""Gradient of :func:`max_pool2d` with respect to ``x``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, Ho, Wo)
+    x : array_like, shape (N, C, H, W)
+    kernel_size, stride, padding
+        As given to :func:`max_pool2d`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Each window passes its gradient to its arg-max and nothing to the rest:
+    :math:`\partial y_{ij} / \partial x_{rs} = 1` if :math:`x_{rs}` is the
+    window's maximum. Ties go to the first maximum in row-major order within
+    the window (the max is not differentiable there; any choice is a valid
+    subgradient). Overlapping windows add.
+
+    References
+    ----------
+    001_2691e6e736ad0c50.txt (Lecture 3), "What is pooling?".
+
+    Examples
+    --------
+    >>> x = np.array([[[[1.0, 3.0], [2.0, 0.0]]]])
+    >>> max_pool2d_backward(np.array([[[[5.0]]]]), x, 2)
+    array([[[[0., 5.],
+             [0., 0.]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    dout = _check_dout(dout, x.shape[:2] + out, x.dtype)
+    return _scatter(dout, x.shape, k, s, p, out, arg=_argmax(x, k, s, p, out))
+
+
+def max_pool2d_reference(x, kernel_size, *, stride=None, padding=0):
+    r"""Max pooling as plain loops (slow); same parameters and result as :func:`max_pool2d`.
+
+    Examples
+    --------
+    >>> max_pool2d_reference(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 5.,  7.],
+             [13., 15.]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    y = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(out[0]):
+                for j in range(out[1]):
+                    best = -np.inf  # padding positions are -inf: skip them
+                    for u in range(k[0]):
+                        for v in range(k[1]):
+                            r, q = i * s[0] + u - p[0], j * s[1] + v - p[1]
+                            if 0 <= r < H and 0 <= q < W:
+                                best = max(best, x[n, c, r, q])
+                    y[n, c, i, j] = best
+    return y
+
+
+def avg_pool2d(x, kernel_size, *, stride=None, padding=0):
+    r"""Average pooling: the mean of each window, padding zeros included.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Default ``kernel_size``.
+    padding : int or (int, int), default 0
+        Zeros, at most ``kernel_size // 2``; they count in the average
+        (PyTorch's ``count_include_pad=True``).
+
+    Returns
+    -------
+    ndarray, shape (N, C, Ho, Wo)
+
+    Notes
+    -----
+    :math:`y[n, c, i, j] = \frac{1}{F_h F_w} \sum_{u,v} x_p[n, c, iS + u, jS + v]`,
+    which is also ``conv2d`` with a box filter (:func:`lecturekit.filters.box`)
+    applied to each channel at stride :math:`S`.
+
+    References
+    ----------
+    001_2691e6e736ad0c50.txt (Lecture 3), "What is pooling?".
+
+    Examples
+    --------
+    >>> avg_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    return sum(entry for _, entry in _entries(x, k, s, p, out, 0.0)) / (k[0] * k[1])
+
+
+def avg_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
+    r"""Gradient of :func:`avg_pool2d` with respect to ``x``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, Ho, Wo)
+    x : array_like, shape (N, C, H, W)
+    kernel_size, stride, padding
+        As given to :func:`avg_pool2d`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Every entry of a window receives :math:`1/(F_h F_w)` of the window's
+    gradient; overlapping windows add; the share of the padding is dropped.
+
+    Examples
+    --------
+    >>> avg_pool2d_backward(np.ones((1, 1, 1, 1)), np.zeros((1, 1, 2, 2)), 2)
+    array([[[[0.25, 0.25],
+             [0.25, 0.25]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    dout = _check_dout(dout, x.shape[:2] + out, x.dtype)
+    return _scatter(dout / (k[0] * k[1]), x.shape, k, s, p, out)
+
+
+def avg_pool2d_reference(x, kernel_size, *, stride=None, padding=0):
+    r"""Average pooling as plain loops (slow); same parameters and result as :func:`avg_pool2d`.
+
+    Examples
+    --------
+    >>> avg_pool2d_reference(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    array([[[[ 2.5,  4.5],
+             [10.5, 12.5]]]])
+    """
+    x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    y = np.empty(x.shape[:2] + out, dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(out[0]):
+                for j in range(out[1]):
+                    total = 0.0  # padding positions add 0 but count in the divisor
+                    for u in range(k[0]):
+                        for v in range(k[1]):
+                            r, q = i * s[0] + u - p[0], j * s[1] + v - p[1]
+                            if 0 <= r < H and 0 <= q < W:
+                                total += x[n, c, r, q]
+                    y[n, c, i, j] = total / (k[0] * k[1])
+    return y
