@@ -24,6 +24,18 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _merge_streams(cell):
+    """Join consecutive stdout (or stderr) chunks: how the kernel splits them varies by run."""
+    merged = []
+    for out in cell.get("outputs", []):
+        if (out.get("output_type") == "stream" and merged
+                and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == out["name"]):
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(out)
+    cell["outputs"] = merged
+
+
 def execute(path, timeout=600):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -32,9 +44,13 @@ def execute(path, timeout=600):
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=False,  # widget state would only bloat the file; nbval ignores it
+        record_timing=False,  # per-cell timestamps would change every diff
     )
     client.execute()
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            _merge_streams(cell)
     errors = [
         (i, out.get("ename"))
         for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
