@@ -148,7 +148,9 @@ def chromium():
 
 # JavaScript run in the JupyterLab page (the app is exposed as window.jupyterapp).
 _NOTEBOOK = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
-_KERNEL_READY = (f"{_NOTEBOOK} && {_NOTEBOOK}.sessionContext.session "
+# The notebook in front must be the one asked for, with its kernel started and idle.
+_KERNEL_READY = (f"path => {_NOTEBOOK} && {_NOTEBOOK}.context && {_NOTEBOOK}.context.path === path "
+                 f"&& {_NOTEBOOK}.sessionContext.session "
                  f"&& {_NOTEBOOK}.sessionContext.session.kernel "
                  f"&& {_NOTEBOOK}.sessionContext.session.kernel.status === 'idle'")
 _RUN_STATE = """() => {
@@ -158,7 +160,8 @@ _RUN_STATE = """() => {
   const errors = outputs.filter(o => o.output_type === 'error'
                                 || (o.output_type === 'stream' && o.name === 'stderr'));
   const done = code.every(c => c.model.executionCount !== null);
-  const idle = nb.sessionContext.session.kernel.status === 'idle';
+  const session = nb.sessionContext.session;
+  const idle = Boolean(session && session.kernel && session.kernel.status === 'idle');
   return {done: done && idle, cells: code.length,
           errors: errors.map(o => o.ename ? o.ename + ': ' + o.evalue : o.text)};
 }"""
@@ -166,8 +169,10 @@ _RUN_STATE = """() => {
 
 def run_all_in_lab(page, base, notebook, timeout=300):
     """Open ``notebook`` in JupyterLab, run all cells, return the error/stderr outputs."""
-    page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}")
-    page.wait_for_function(_KERNEL_READY, timeout=timeout * 1000)
+    # A workspace of its own: a shared one would reopen the previous notebook too.
+    workspace = Path(notebook).stem
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{notebook}?token={TOKEN}")
+    page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=timeout * 1000)
     # Clearing resets every execution count, so "all counted" means "all ran now".
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -179,6 +184,17 @@ def run_all_in_lab(page, base, notebook, timeout=300):
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{notebook}: cells still running after {timeout} s")
         time.sleep(0.5)
+
+
+def shutdown_kernels(base):
+    """Stop every kernel of the server, so finished notebooks don't hold the cores."""
+    headers = {"Authorization": f"token {TOKEN}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/api/kernels", headers=headers)) as r:
+        kernels = json.load(r)
+    for kernel in kernels:
+        req = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}", method="DELETE",
+                                     headers=headers)
+        urllib.request.urlopen(req).close()
 
 
 def first_explorer(page):

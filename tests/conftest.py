@@ -1,6 +1,14 @@
-"""Shared test configuration: the catalog's status in the terminal summary."""
+"""Shared test configuration: hypothesis's profile, the catalog's status in the summary."""
+
+from hypothesis import settings
 
 from lecturekit.catalog import load_catalog
+
+# Derandomised: hypothesis draws the same examples on every run and machine, so a
+# test result is reproducible (random means seeded, in the tests too). The
+# tests' own @settings keep their example counts.
+settings.register_profile("lecturekit", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("lecturekit")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -66,6 +66,7 @@ def test_notebook_runs_in_jupyterlab_and_its_slider_redraws(notebook, chromium, 
         assert page.get_by_text("Error displaying widget").count() == 0
     finally:
         page.close()
+        browser.shutdown_kernels(lab)
 
 
 def test_voila_serves_a_notebook_with_code_hidden_math_rendered_and_live_sliders(
