@@ -122,6 +122,11 @@ def _key(params):
     return tuple(sorted(params.items()))
 
 
+def _blank(shape):
+    """A fully masked image; zeros underneath, as the colormap still scales masked data."""
+    return np.ma.masked_array(np.zeros(shape), mask=True)
+
+
 def filter_mosaic(w, rows=2):
     """Filters ``(K, 1, k, k)`` tiled ``rows`` high with one masked pixel between them,
     each divided by its largest absolute weight (so every filter spans [-1, 1])."""
@@ -129,7 +134,7 @@ def filter_mosaic(w, rows=2):
     cols = -(-k_out // rows)
     scale = np.max(np.abs(w), axis=(1, 2, 3), keepdims=True)
     w = np.where(scale > 0, w / np.where(scale > 0, scale, 1.0), 0.0)
-    mosaic = np.ma.masked_all((rows * (k + 1) - 1, cols * (k + 1) - 1))
+    mosaic = _blank((rows * (k + 1) - 1, cols * (k + 1) - 1))
     for i in range(k_out):
         r, c = divmod(i, cols)
         mosaic[r * (k + 1):r * (k + 1) + k, c * (k + 1):c * (k + 1) + k] = w[i, 0]
@@ -177,7 +182,7 @@ class TrainingExplorer(Explorer):
         self.ax_loss.legend(loc="upper right", fontsize=FONT - 2, framealpha=0.9)
         self.ax_acc.legend(loc="lower right", fontsize=FONT - 2, framealpha=0.9)
         self.images = {}
-        blank = np.ma.masked_all(filter_mosaic(LeNet(rng=default_rng(0)).params["conv1_w"]).shape)
+        blank = _blank(filter_mosaic(LeNet(rng=default_rng(0)).params["conv1_w"]).shape)
         for name, top in (("before", 0.47), ("after", 0.08)):
             ax = fig.add_axes((0.72, top, 0.26, 0.26))
             ax.axis("off")
@@ -206,7 +211,7 @@ class TrainingExplorer(Explorer):
         if not r["trained"]:
             for line in (self.steps, *self.lines.values()):
                 line.set_data([], [])
-            self.images["after"].set_data(np.ma.masked_all(self.images["before"].get_array().shape))
+            self.images["after"].set_data(_blank(self.images["before"].get_array().shape))
             self.status.set_text(f"not trained yet: press Train ({r['steps']} steps)")
             self.status.set_color("0.3")
             return
