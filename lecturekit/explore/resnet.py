@@ -106,6 +106,15 @@ class ResNetExplorer(Explorer):
     }
     figsize = (11.0, 5.0)
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        # Render each fixed y-range's background once, now, so that no slider move
+        # pays for the full redraw of a range it enters for the first time.
+        for y_range in RANGES:
+            set_lims(self.ax, ylim=y_range)
+            self.render_png()
+        self.update()
+
     def build(self, fig):
         self._cache = OrderedDict()
         ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
