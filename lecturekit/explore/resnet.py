@@ -81,6 +81,18 @@ def log_axis(ax, y_range):
     ax.set_ylim(*y_range)
 
 
+def gradient_axes(fig, xmax, xlabel):
+    """The log-scale axes both gradient explorers draw on: decade ticks, a grid, y = 1 dotted."""
+    ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+    log_axis(ax, RANGES[0])
+    ax.set_xlim(0, xmax)
+    ax.set_xlabel(xlabel, fontsize=FONT)
+    ax.tick_params(labelsize=FONT - 2)
+    ax.grid(alpha=0.3)
+    ax.axhline(1.0, color="0.5", lw=1, ls=":")
+    return ax
+
+
 def show_log_range(ax, y_range):
     """Give ``ax`` the y-range if it changed; return a function that clips values into it.
 
@@ -117,13 +129,7 @@ class ResNetExplorer(Explorer):
 
     def build(self, fig):
         self._cache = OrderedDict()
-        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
-        log_axis(ax, RANGES[0])
-        ax.set_xlim(0, DEPTH_MAX)
-        ax.set_xlabel("layer l  (0 = input, L = output)", fontsize=FONT)
-        ax.tick_params(labelsize=FONT - 2)
-        ax.grid(alpha=0.3)
-        ax.axhline(1.0, color="0.5", lw=1, ls=":")
+        ax = self.ax = gradient_axes(fig, DEPTH_MAX, "layer l  (0 = input, L = output)")
         (self.plain,) = ax.plot([], [], color=_PLAIN, lw=2.5, label="plain: $x_{l+1} = g(W_l x_l)$")
         (self.residual,) = ax.plot([], [], color=_RESIDUAL, lw=2.5,
                                    label="residual: $x_{l+1} = x_l + g(W_l x_l)$")

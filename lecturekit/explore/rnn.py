@@ -30,7 +30,7 @@ from ..activations import sigmoid
 from ..rng import default_rng
 from ..rnn import hidden_state_jacobian_norms, memory_retention, rnn_init
 from ._base import FONT, Explorer, Slider, register
-from .resnet import RANGES, _fmt, _memoised, log_axis, log_range, show_log_range
+from .resnet import _fmt, _memoised, gradient_axes, log_axis, log_range, show_log_range
 
 STEPS_MAX = 100
 HIDDEN, INPUT, SEQUENCES = 16, 4, 4
@@ -76,13 +76,7 @@ class RNNGradientExplorer(Explorer):
 
     def build(self, fig):
         self._cache = OrderedDict()
-        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
-        log_axis(ax, RANGES[0])
-        ax.set_xlim(0, STEPS_MAX)
-        ax.set_xlabel("distance in time  T − t", fontsize=FONT)
-        ax.tick_params(labelsize=FONT - 2)
-        ax.grid(alpha=0.3)
-        ax.axhline(1.0, color="0.5", lw=1, ls=":")
+        ax = self.ax = gradient_axes(fig, STEPS_MAX, "distance in time  T − t")
         self.sequences = [ax.plot([], [], color=_RNN, lw=1, alpha=0.35)[0]
                           for _ in range(SEQUENCES)]
         (self.mean,) = ax.plot([], [], color=_RNN, lw=3)
