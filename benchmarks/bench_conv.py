@@ -8,15 +8,27 @@ block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
 a call, and those spinning threads would otherwise steal the cores of the next
 block's library. torch runs with as many threads as numpy's BLAS.
 
+When that is more than one thread, the forward rows are measured a second time
+in a subprocess with ``OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1``
+(numpy's BLAS reads its thread count once, at import), so that both sides are
+also compared on one core each. On two cores the two comparisons differ in
+kind: torch splits the batch between its threads, while the only parallel part
+of the numpy path is inside the matrix product (the im2col copy runs on one
+core), and on products as small as LeNet's the second thread does not pay.
+
 torch is optional: when it cannot be imported the torch rows are replaced by
 one row saying so. It is never a dependency of lecturekit.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -81,7 +93,7 @@ def reference_rows():
               f"fast {fast * 1e6:.1f} us (on {xs[0]}); target >= 50x")
 
 
-def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads):
+def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads, forward_only=False):
     F = torch.nn.functional
     x, w, b = _problem(xs, ws, dtype)
     dout = np.random.default_rng(1).normal(size=conv2d(x, w, b, padding=pad).shape).astype(dtype)
@@ -102,16 +114,18 @@ def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads):
         conv2d_backward(dout, x, w, padding=pad)
 
     label = f"{name}, {np.dtype(dtype).name}"
+    unit = "1 thread" if threads == 1 else f"{threads} threads"
     ours, theirs = _compare(lambda: conv2d(x, w, b, padding=pad), torch_forward)
-    yield Row(f"conv2d forward time / torch, {label}", ours / theirs, "x",
-              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; {threads} threads; "
-              f"target <= {target:g}x")
+    yield Row(f"conv2d forward time / torch, {label}, {unit}", ours / theirs, "x",
+              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; target <= {target:g}x")
+    if forward_only:
+        return
     ours, theirs = _compare(numpy_both, torch_both)
-    yield Row(f"conv2d forward+backward time / torch, {label}", ours / theirs, "x",
-              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; {threads} threads")
+    yield Row(f"conv2d forward+backward time / torch, {label}, {unit}", ours / theirs, "x",
+              f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms")
 
 
-def torch_rows():
+def torch_rows(forward_only=False):
     try:
         import torch
     except ImportError:
@@ -122,9 +136,24 @@ def torch_rows():
     torch.set_num_threads(threads)
     for dtype, target in ((np.float64, 1.0), (np.float32, 2.0)):
         for name, xs, ws, pad in SHAPES:
-            yield from _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads)
+            yield from _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads,
+                                         forward_only)
+
+
+def one_thread_rows():
+    """The forward rows again in a subprocess whose libraries all use one thread."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    code = ("import json; from benchmarks.bench_conv import torch_rows; "
+            "print(json.dumps([vars(r) for r in torch_rows(forward_only=True)]))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=True)
+    for row in json.loads(done.stdout.strip().splitlines()[-1]):
+        if not math.isnan(row["value"]):
+            yield Row(**row)
 
 
 def rows():
     yield from reference_rows()
     yield from torch_rows()
+    if numpy_threads() > 1:
+        yield from one_thread_rows()

@@ -512,8 +512,11 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1):
     kernel flip), as in PyTorch and TensorFlow; the flipped version is
     :func:`convolve2d`. The windows are copied into an im2col matrix of shape
     ``(C*kh*kw, N*Ho*Wo)`` (in chunks of samples) so that the sum is one matrix
-    product ``w.reshape(K, -1) @ cols`` per chunk; see :mod:`lecturekit._im2col`.
-    :func:`conv2d_reference` is the same sum as loops; they agree to 1e-12.
+    product ``w.reshape(K, -1) @ cols`` per chunk, the bias riding along as one
+    more column of weights against a row of ones. With few filters two output
+    rows share an im2col column, which makes the product larger and faster; see
+    :mod:`lecturekit._im2col`. :func:`conv2d_reference` is the same sum as loops;
+    they agree to 1e-12.
 
     References
     ----------
@@ -532,10 +535,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1):
              [42., 50.]]]])
     """
     x, w, b, geom = _conv2d_args(x, w, b, stride, padding, dilation)
-    y = _im2col.forward(x, w, geom)
-    if b is not None:
-        y += b.astype(y.dtype, copy=False)[:, None, None]
-    return y
+    return _im2col.forward(x, w, geom, b)
 
 
 def conv2d_reference(x, w, b=None, *, stride=1, padding=0, dilation=1):

@@ -398,6 +398,58 @@ def test_conv2d_chunks_of_samples_give_the_same_result(monkeypatch):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
+@pytest.mark.parametrize("few_filters", [0, 1000])  # every product plain, every one row-blocked
+@pytest.mark.parametrize("kw", [
+    dict(),
+    dict(padding=1),
+    dict(stride=2, padding=2),
+    dict(stride=(3, 1), padding=(0, 1)),
+    dict(dilation=(1, 2), padding="same"),
+    dict(dilation=2),  # vertical dilation: never row-blocked
+])
+def test_conv2d_row_blocks_match_reference(monkeypatch, few_filters, kw):
+    # Odd and even output heights, so the last block of two rows is sometimes half empty.
+    monkeypatch.setattr(_im2col, "FEW_FILTERS", few_filters)
+    rng = np.random.default_rng(16)
+    for shape in [(3, 2, 7, 6), (2, 3, 8, 9), (1, 1, 5, 5)]:
+        x = rng.normal(size=shape)
+        w, b = rng.normal(size=(4, shape[1], 3, 2)), rng.normal(size=4)
+        np.testing.assert_allclose(conv2d(x, w, b, **kw), conv2d_reference(x, w, b, **kw),
+                                   rtol=0, atol=1e-12)
+
+
+def test_conv2d_scratch_buffers_carry_nothing_between_calls():
+    # A large padded call leaves non-zero data in the reused buffers; a smaller call with a
+    # different padding must still see zeros in its own border, and so must the first again.
+    rng = np.random.default_rng(17)
+    calls = [(rng.normal(size=(4, 3, 11, 9)), rng.normal(size=(5, 3, 3, 3)), dict(padding=3)),
+             (rng.normal(size=(2, 3, 5, 6)), rng.normal(size=(2, 3, 2, 2)), dict(padding=1)),
+             (rng.normal(size=(3, 2, 4, 4)), rng.normal(size=(12, 2, 3, 3)), dict())]
+    for x, w, kw in calls + calls[::-1]:
+        y = conv2d(x, w, **kw)
+        np.testing.assert_allclose(y, conv2d_reference(x, w, **kw), atol=1e-12)
+        # conv2d is linear in x and in w, so the gradients are its adjoints:
+        # <conv2d(x', w), g> = <x', dx> and <conv2d(x, w'), g> = <w', dw> for any x', w'
+        g, x2, w2 = rng.normal(size=y.shape), rng.normal(size=x.shape), rng.normal(size=w.shape)
+        dx, dw, _ = conv2d_backward(g, x, w, **kw)
+        assert np.vdot(conv2d_reference(x2, w, **kw), g) == pytest.approx(np.vdot(x2, dx))
+        assert np.vdot(conv2d_reference(x, w2, **kw), g) == pytest.approx(np.vdot(w2, dw))
+
+
+def test_conv2d_is_safe_to_call_from_several_threads():
+    # the scratch buffers are per thread; shared ones would mix the two batches
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(18)
+    jobs = [(rng.normal(size=(6, 2, 9, 9)), rng.normal(size=(3, 2, 3, 3))) for _ in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda job: [conv2d(*job, padding=1) for _ in range(20)], jobs))
+    for (x, w), ys in zip(jobs, results, strict=True):
+        expected = conv2d_reference(x, w, padding=1)
+        for y in ys:
+            np.testing.assert_allclose(y, expected, atol=1e-12)
+
+
 def check_conv2d_backward(x, w, b, **kw):
     rng = np.random.default_rng(14)
     dout = rng.normal(size=conv2d(x, w, b, **kw).shape)
