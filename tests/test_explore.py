@@ -181,6 +181,34 @@ def test_widget_callbacks_redraw_the_image(explorer):
     assert moved >= 1
 
 
+def _same(a, b):
+    """Equal results: dicts of numbers, arrays, strings and lists of those."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def test_peek_returns_what_update_would_and_moves_nothing(explorer):
+    cls = type(explorer)
+    rng = np.random.default_rng(3)
+    explorer.update(**_defaults(cls))
+    box = explorer.widget
+    params, png = dict(explorer.params), explorer.png
+    widget_values = {name: control.value for name, control in explorer.inputs.items()}
+    other = {n: s.sample(rng) for n, s in cls.controls.items()}
+    peeked = explorer.peek(**other)
+    assert explorer.params == params and explorer.png == png
+    assert explorer.image.value == png and explorer.widget is box
+    assert {name: c.value for name, c in explorer.inputs.items()} == widget_values
+    assert _same(peeked, explorer.update(**other))
+    with pytest.raises(TypeError, match=r"peek\(\) got unknown parameter"):
+        explorer.peek(not_a_control=1)
+
+
 def test_unknown_parameter_is_a_type_error(explorer):
     with pytest.raises(TypeError, match="unknown parameter"):
         explorer.update(not_a_control=1)

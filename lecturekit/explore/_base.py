@@ -282,15 +282,7 @@ class Explorer:
         maths) is drawn as a message in the figure and returned as
         ``{"error": message}``; it never raises.
         """
-        unknown = sorted(set(params) - set(self.controls))
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}.update() got unknown parameter(s) {unknown}; "
-                f"its controls are {sorted(self.controls)}"
-            )
-        merged = {**self.params, **params}
-        for name, (lo, hi) in self.limits(merged).items():
-            merged[name] = min(max(merged[name], lo), hi)
+        merged = self._merged(params, "update")
         self.params = merged
         try:
             result = self.compute(**merged)
@@ -306,6 +298,31 @@ class Explorer:
         if self.image is not None:
             self.image.value = self.png
         return result
+
+    def peek(self, **params):
+        """The numbers ``update(**params)`` would return, leaving the figure and controls alone.
+
+        For a notebook cell that prints what a few settings give: after "Run
+        All" the widget above it still shows the settings its prose describes,
+        not the last ones printed.
+        """
+        try:
+            return self.compute(**self._merged(params, "peek"))
+        except ValueError as exc:
+            return {"error": str(exc)}
+
+    def _merged(self, params, caller):
+        """The current parameters updated with ``params``, clamped to :meth:`limits`."""
+        unknown = sorted(set(params) - set(self.controls))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.{caller}() got unknown parameter(s) {unknown}; "
+                f"its controls are {sorted(self.controls)}"
+            )
+        merged = {**self.params, **params}
+        for name, (lo, hi) in self.limits(merged).items():
+            merged[name] = min(max(merged[name], lo), hi)
+        return merged
 
     def show_message(self, text):
         """Show ``text`` in place of the data (a blank figure), or clear it (``None``)."""
