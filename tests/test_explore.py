@@ -242,6 +242,15 @@ def test_slider_sweep_covers_both_ends_and_stays_on_the_grid():
     assert Slider(1, 3).sweep_values() == [1, 2, 3]
 
 
+def test_slider_readout_shows_every_decimal_of_its_step():
+    # The readout is what a student copies into a cell: 0.999 must not read "1.00".
+    for spec, value, text in ((Slider(0.9, 0.999, 0.001, 0.999), 0.999, "0.999"),
+                              (Slider(0.0, 1.0, 0.1, 0.5), 0.5, "0.50"),
+                              (Slider(0.0, 1.0, 0.125, 0.25), 0.25, "0.250")):
+        widget = spec.make_widget("x", value)
+        assert format(widget.value, widget.readout_format) == text
+
+
 def test_choice_and_toggle_sweep_every_option():
     assert Choice(("a", "b", "c")).sweep_values() == ["a", "b", "c"]
     assert Toggle().sweep_values() == [False, True]

@@ -131,8 +131,12 @@ class Slider:
         if self.log:
             return w.FloatLogSlider(value=value, base=10, min=math.log10(self.min),
                                     max=math.log10(self.max), step=self.step, **common)
-        cls = w.IntSlider if self.integer else w.FloatSlider
-        return cls(value=value, min=self.min, max=self.max, step=self.step, **common)
+        if self.integer:
+            return w.IntSlider(value=value, min=self.min, max=self.max, step=self.step, **common)
+        # as many decimals as the step has (at least ipywidgets' two): 0.999 must not read "1.00"
+        decimals = max(2, len(f"{self.step:.6g}".partition(".")[2]))
+        return w.FloatSlider(value=value, min=self.min, max=self.max, step=self.step,
+                             readout_format=f".{decimals}f", **common)
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,9 @@ class Toggle:
     def make_widget(self, name, value):
         import ipywidgets as w
 
-        return w.Checkbox(value=value, description=self.description or name, indent=False)
+        # width auto: the default 300 px cuts a long description off with an ellipsis
+        return w.Checkbox(value=value, description=self.description or name, indent=False,
+                          layout=w.Layout(width="auto"))
 
 
 # ----------------------------------------------------------------------------- explorer
