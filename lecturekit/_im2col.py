@@ -42,10 +42,11 @@ How it is fast
   im2col matrix, so it costs no pass over the output.
 * **Scratch buffers are reused.** The padded chunk, the im2col matrix and the
   product are kept per thread between calls (about ``CHUNK_BYTES`` each, grown
-  on demand, never shrunk). Fresh multi-megabyte arrays are fresh pages, and on
-  a virtual machine the page faults of zeroing them cost more than the
-  arithmetic: 7 ms instead of 1.3 ms per LeNet-shaped forward, depending on how
-  the C allocator happened to be tuned by earlier calls.
+  on demand, never shrunk; one larger than ``KEEP_BYTES`` is not kept). Fresh
+  multi-megabyte arrays are fresh pages, and on a virtual machine the page
+  faults of zeroing them cost more than the arithmetic: 7 ms instead of 1.3 ms
+  per LeNet-shaped forward, depending on how the C allocator happened to be
+  tuned by earlier calls.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class Geometry(NamedTuple):
         return self.padded_hw[1] if self.stride[1] == 1 else self.out_hw[1]
 
 
+KEEP_BYTES = 64 * 2**20
+"""Scratch buffers up to this size are kept between calls; a larger one (a single huge
+sample) is allocated for the call only, so that it does not stay in memory afterwards."""
+
+
 class _Scratch(threading.local):
     """Per-thread buffers reused between calls; ``take`` returns a fresh-shaped view."""
 
@@ -96,6 +102,8 @@ class _Scratch(threading.local):
     def take(self, name, shape, dtype):
         dtype = np.dtype(dtype)
         nbytes = int(np.prod(shape)) * dtype.itemsize
+        if nbytes > KEEP_BYTES:
+            return np.empty(shape, dtype)
         buf = self.buffers.get(name)
         if buf is None or buf.nbytes < nbytes:
             buf = self.buffers[name] = np.empty(nbytes, np.uint8)

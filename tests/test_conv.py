@@ -436,6 +436,18 @@ def test_conv2d_scratch_buffers_carry_nothing_between_calls():
         assert np.vdot(conv2d_reference(x, w2, **kw), g) == pytest.approx(np.vdot(w2, dw))
 
 
+def test_conv2d_does_not_keep_scratch_buffers_above_the_limit(monkeypatch):
+    monkeypatch.setattr(_im2col, "KEEP_BYTES", 12_000)  # the padded chunk (10 kB) but not cols
+    monkeypatch.setattr(_im2col, "_scratch", _im2col._Scratch())
+    rng = np.random.default_rng(19)
+    x, w = rng.normal(size=(2, 3, 12, 12)), rng.normal(size=(4, 3, 3, 3))
+    np.testing.assert_allclose(conv2d(x, w, padding=1), conv2d_reference(x, w, padding=1),
+                               atol=1e-12)
+    kept = _im2col._scratch.buffers
+    assert "xp" in kept and "cols" not in kept
+    assert all(buf.nbytes <= 12_000 for buf in kept.values())
+
+
 def test_conv2d_is_safe_to_call_from_several_threads():
     # the scratch buffers are per thread; shared ones would mix the two batches
     from concurrent.futures import ThreadPoolExecutor
