@@ -135,12 +135,12 @@ def _blocks(geom, B=1):
     return _Blocks(B, R, row_step, n_blocks, max(geom.padded_hw[0], last_row + 1) + 1)
 
 
-def _padded_chunk(x, n0, n1, geom, blocks, name="xp"):
+def _padded_chunk(x, n0, n1, geom, blocks):
     """Samples ``n0:n1`` of ``x``, zero-padded, in a scratch buffer ``(n, C, rows, Wp)``."""
     C, H, W = x.shape[1:]
     (pt, _), (pl, _) = geom.pad
     Wp = geom.padded_hw[1]
-    xp = _scratch.take(name, (n1 - n0, C, blocks.rows, Wp), x.dtype)
+    xp = _scratch.take("xp", (n1 - n0, C, blocks.rows, Wp), x.dtype)
     # the border is zeroed on every call: the buffer may have held another geometry
     xp[:, :, :pt] = 0
     xp[:, :, pt + H:] = 0
@@ -150,17 +150,16 @@ def _padded_chunk(x, n0, n1, geom, blocks, name="xp"):
     return xp
 
 
-def window_view(xp, geom, blocks=None, *, writeable=False):
+def window_view(xp, geom, blocks, *, writeable=False):
     """Strided view ``(n, C, R, kw, n_blocks, Wc)`` of a padded buffer.
 
     Element ``[n, c, r, v, I, j]`` is ``xp[n, c, I*B*sh + r*row_step, j*sw + v*dw]``,
     read through the flattened image so that junk columns ``j >= Wo`` wrap into
-    the next row. With ``B = 1`` (the default) that is ``x_p[n, c, I*sh + r*dh,
+    the next row. With ``B = 1`` that is ``x_p[n, c, I*sh + r*dh,
     j*sw + v*dw]``: window entry ``(r, v)`` of output position ``(I, j)``. For fixed
     ``(r, v)`` all addresses are distinct, which is what lets :func:`grad_input`
     add into the view one kernel position at a time.
     """
-    blocks = blocks or _blocks(geom)
     kw = geom.kernel[1]
     sh, sw = geom.stride
     dw = geom.dilation[1]
@@ -181,7 +180,7 @@ def _chunks(N, per_sample_bytes):
         yield n0, min(N, n0 + step)
 
 
-def _cols(view, name="cols", ones_row=False):
+def _cols(view, ones_row=False):
     """The im2col matrix of a chunk: ``(C*R*kw [+ 1], n*n_blocks*Wc)`` in a scratch buffer.
 
     ``view`` is ``(n, C, R, kw, n_blocks, Wc)``; rows are window entries, columns
@@ -189,7 +188,7 @@ def _cols(view, name="cols", ones_row=False):
     """
     n, C, R, kw, nb, Wc = view.shape
     rows = C * R * kw
-    cols = _scratch.take(name, (rows + ones_row, n * nb * Wc), view.dtype)
+    cols = _scratch.take("cols", (rows + ones_row, n * nb * Wc), view.dtype)
     # (n, C, R, kw, nb, Wc) -> (C, R, kw, n, nb, Wc)
     np.copyto(cols[:rows].reshape(C, R, kw, n, nb, Wc), view.transpose(1, 2, 3, 0, 4, 5))
     if ones_row:
@@ -202,10 +201,10 @@ def _blocked_weights(w, b, blocks, geom):
     K, C, kh, kw = w.shape
     B, R = blocks.B, blocks.R
     wb = np.zeros((B, K, C * R * kw + (b is not None)), dtype=w.dtype)
-    taps = geom.stride[0] * np.arange(B)[:, None] + geom.dilation[0] * np.arange(kh)  # (B, kh)
-    if B == 1:
+    if B == 1:  # R = kh: the rows are the kernel's own
         wb[0, :, :C * R * kw] = w.reshape(K, -1)
-    else:
+    else:  # filter k's row u lands on block row t*sh + u*dh
+        taps = geom.stride[0] * np.arange(B)[:, None] + geom.dilation[0] * np.arange(kh)
         shifted = wb[:, :, :C * R * kw].reshape(B, K, C, R, kw)
         for t in range(B):
             shifted[t, :, :, taps[t]] = w.transpose(2, 0, 1, 3)  # (kh, K, C, kw)
@@ -221,9 +220,7 @@ def forward(x, w, geom, b=None):
     Ho, Wo = geom.out_hw
     B = 2 if K <= FEW_FILTERS and geom.dilation[0] == 1 and Ho > 1 else 1
     blocks = _blocks(geom, B)
-    if b is not None:
-        b = b.astype(w.dtype, copy=False)
-    wb = _blocked_weights(w, b, blocks, geom)
+    wb = _blocked_weights(w, b, blocks, geom)  # casts b to the weights' dtype
     Wc = geom.cols_width
     y = np.empty((N, K, Ho, Wo), dtype=np.result_type(x, w))
     per_sample = max(wb.shape) * blocks.n_blocks * Wc * x.itemsize
