@@ -1,10 +1,12 @@
 """The formula catalog is complete in shape, and every `done` entry is really done."""
 
+import re
+
 import pytest
 
 from lecturekit.catalog import REQUIRED_FIELDS, catalog_markdown, load_catalog
 
-from .catalog_checks import LECTURE_MAP, LECTURES, problems
+from .catalog_checks import LECTURE_MAP, LECTURES, ROOT, problems
 
 ENTRIES = load_catalog()
 
@@ -52,3 +54,12 @@ def test_catalog_markdown_has_a_row_per_entry():
     assert len(table) == len(ENTRIES) + 2
     one = catalog_markdown(ENTRIES, lecture="003_59d733786b3f0eb6.txt").splitlines()
     assert len(one) - 2 == sum(e["lecture"] == "003_59d733786b3f0eb6.txt" for e in ENTRIES)
+
+
+def test_every_file_the_catalog_cites_is_in_the_repository():
+    # An erratum's "computed in ..." must be something a reader can run, not a scratch file.
+    text = (ROOT / "data" / "catalog.toml").read_text(encoding="utf-8")
+    cited = set(re.findall(r"(?<![\w.])/?[\w.-]+(?:/[\w.-]+)+\.(?:py|ipynb)", text))
+    assert cited, "the catalog cites its tests and notebooks"
+    missing = sorted(p for p in cited if p.startswith("/") or not (ROOT / p).is_file())
+    assert missing == []
