@@ -435,8 +435,13 @@ class Adam(Optimizer):
         W_{t+1} = W_t + U_t
 
     with :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
-    :math:`\epsilon = 10^{-8}` (the paper's and PyTorch's defaults). The first
-    step therefore moves every coordinate by almost exactly :math:`\lambda`.
+    :math:`\epsilon = 10^{-8}` (the paper's and PyTorch's defaults). Counting
+    from :math:`t = 1`, the start is :math:`W_1` with gradient :math:`g_1`, and
+    the first step gives :math:`W_2 = W_1 + U_1`; since :math:`\hat m_1 = g_1` and
+    :math:`\hat V_1 = g_1^2`, it moves every coordinate by almost exactly
+    :math:`\lambda`. Here :math:`\epsilon` is added *after* the square root;
+    batch norm (:func:`lecturekit.norm.normalize`) puts its :math:`\epsilon`
+    under it, :math:`\sqrt{\sigma^2 + \epsilon}`.
 
     References
     ----------

@@ -607,3 +607,22 @@ def test_training_explorer_trains_only_on_request_and_matches_train():
     assert mosaic.count() == r["after"].size
     tiles = [mosaic[3 * 0 + 0:3, 4 * k:4 * k + 3] for k in range(8)]
     assert all(np.isclose(np.abs(t).max(), 1.0) for t in tiles)
+
+
+def test_optimizer_explorer_ramp_length_follows_the_heavy_ball_recurrence():
+    # Lecture 4's momentum mu_{t+1} = gamma_t mu_t - lr g_t, w_{t+1} = w_t + mu_{t+1}, with
+    # gamma_t = 0.5 + 0.4 min(t, T)/T, written out here on f = (w1^2 + 20 w2^2)/2.
+    lr, steps = 0.05, 40
+    e = explore.OptimizerExplorer()
+    for T in (1, 4, 30):
+        r = e.update(surface="quadratic", compare="GD vs momentum", lr=lr, gamma_ramp=True,
+                     ramp=T, steps=steps)
+        w, mu, path = np.array([-4.5, 2.0]), np.zeros(2), [np.array([-4.5, 2.0])]
+        for t in range(steps):
+            mu = (0.5 + 0.4 * min(t, T) / T) * mu - lr * w * np.array([1.0, 20.0])
+            w = w + mu
+            path.append(w)
+        np.testing.assert_allclose(r["paths"]["momentum"], path, rtol=1e-12, atol=1e-12)
+    # With the ramp off, T is ignored and gamma is used.
+    off = [e.update(gamma_ramp=False, gamma=0.7, ramp=T)["paths"]["momentum"] for T in (2, 50)]
+    np.testing.assert_array_equal(off[0], off[1])

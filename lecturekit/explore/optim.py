@@ -3,8 +3,9 @@ r"""Optimiser trajectories on 2-D surfaces: GD, SGD, momentum, Nesterov and Adam
 Lecture 4, "2. Optimization": gradient descent :math:`w_{t+1} = w_t - \lambda g_t`,
 momentum :math:`\mu_{t+1} = \gamma\mu_t - \lambda g_t`, :math:`w_{t+1} = w_t +
 \mu_{t+1}` (optionally with :math:`\gamma` ramping from 0.5 to 0.9 over the
-first :data:`RAMP` steps, "γ change from 0.5 to 0.9 over iterations"),
-Nesterov's look-ahead variant, and Adam. All five start from the same point of
+first :math:`T` steps, :math:`\gamma_t = 0.5 + 0.4\min(t, T)/T`: "γ change from
+0.5 to 0.9 over iterations"; :math:`T` is the "ramp" control, default
+:data:`RAMP`), Nesterov's look-ahead variant, and Adam. All five start from the same point of
 one surface (an ill-conditioned quadratic, Rosenbrock's valley, Himmelblau's
 four minima) and share the learning rate :math:`\lambda`; the "show" control
 picks the pair drawn (or all five), so that a projected picture stays legible.
@@ -26,9 +27,10 @@ Nesterov's path shows the look-ahead points :math:`w_t + \gamma\mu_t` that
 :class:`lecturekit.optim.Nesterov` stores.
 
 Speed: each method's run is cached under the hyperparameters it uses, so a
-control recomputes only the methods it affects (β1 only Adam), fewer steps
-slice a longer cached run, and the methods that do need a run step side by
-side with one gradient call per step. The contour lines are computed once per
+control recomputes only the methods it affects (β1 only Adam; T only the
+momentum methods, and only while the ramp is on), fewer steps slice a longer
+cached run, and the methods that do need a run step side by side with one
+gradient call per step. The contour lines are computed once per
 surface (contour sets cannot be updated in place; they are kept as the
 segments of one ``LineCollection``), and every surface is rendered once at
 construction so that its axes' background is cached before the first switch.
@@ -52,7 +54,7 @@ from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
 STEPS_MAX = 100
 """Longest run: fixed, so the loss panel's axis never moves."""
 RAMP = 50
-"""Steps over which the γ ramp goes from 0.5 to 0.9 (Lecture 4's values)."""
+"""Default ramp length T: steps over which γ goes from 0.5 to 0.9 (Lecture 4's values)."""
 N_SAMPLES = 64
 """N, the number of terms of the finite sum behind SGD."""
 METHODS = ("GD", "SGD", "momentum", "Nesterov", "Adam")
@@ -124,13 +126,13 @@ def _offsets(name):
     return xi - xi.mean(axis=0)
 
 
-def _optimizer(method, *, lr, gamma, gamma_ramp, beta1, beta2, batch):
+def _optimizer(method, *, lr, gamma, gamma_ramp, ramp, beta1, beta2, batch):
     """A fresh lecturekit optimiser for ``method`` (SGD is GD on a noisy gradient)."""
     if method in ("GD", "SGD"):
         return optim.GD(lr)
     if method == "Adam":
         return optim.Adam(lr, beta1=beta1, beta2=beta2)
-    g = linear_ramp(0.5, 0.9, steps=RAMP) if gamma_ramp else gamma
+    g = linear_ramp(0.5, 0.9, steps=ramp) if gamma_ramp else gamma
     return (optim.Momentum if method == "momentum" else optim.Nesterov)(lr, gamma=g)
 
 
@@ -143,7 +145,8 @@ class OptimizerExplorer(Explorer):
         "compare": Choice(tuple(SHOW), "GD vs momentum", "show"),
         "lr": Slider(1e-4, 1.0, 0.05, 0.0891251, "λ (learning rate)", log=True),
         "gamma": Slider(0.0, 0.99, 0.01, 0.5, "γ (momentum)"),
-        "gamma_ramp": Toggle(False, f"γ ramps 0.5 → 0.9 over {RAMP} steps (ignores γ)"),
+        "gamma_ramp": Toggle(False, "γ ramps 0.5 → 0.9 over T steps (ignores γ)"),
+        "ramp": Slider(1, STEPS_MAX, 1, RAMP, "ramp length T (steps)"),
         "beta1": Slider(0.0, 0.99, 0.01, 0.9, "β1 (Adam)"),
         "beta2": Slider(0.9, 0.999, 0.001, 0.999, "β2 (Adam)"),
         "steps": Slider(1, STEPS_MAX, 1, 50, "steps", play=True),
@@ -195,7 +198,7 @@ class OptimizerExplorer(Explorer):
         # One short text per number: a frame re-renders only the texts that changed, and
         # matplotlib renders text glyph by glyph.
         self.settings = [fig.text(x, 0.87, "", fontsize=FONT - 2)
-                         for x in (0.02, 0.145, 0.315, 0.41, 0.515)]
+                         for x in (0.02, 0.135, 0.325, 0.415, 0.52)]
         self.header = fig.text(0.62, 0.32, "", fontsize=FONT - 1, va="top")
         self.rows = [fig.text(0.62, 0.255 - 0.052 * i, "", fontsize=FONT - 1, va="top",
                               family="monospace") for i in range(len(METHODS))]
@@ -206,7 +209,8 @@ class OptimizerExplorer(Explorer):
         used = {"GD": ("lr",), "SGD": ("lr", "batch"), "Adam": ("lr", "beta1", "beta2")}
         if method in used:
             return (method, surface) + tuple(hyper[k] for k in used[method])
-        gamma = "ramp" if hyper["gamma_ramp"] else hyper["gamma"]  # the ramp ignores γ
+        # The ramp ignores γ; T matters only while the ramp is on.
+        gamma = ("ramp", hyper["ramp"]) if hyper["gamma_ramp"] else hyper["gamma"]
         return (method, surface, hyper["lr"], gamma)
 
     def _run(self, surface, methods, hyper, steps):
@@ -243,9 +247,10 @@ class OptimizerExplorer(Explorer):
                 self._runs.pop(next(iter(self._runs)))  # the oldest
             self._runs[self._key(m, surface, hyper)] = (paths[:, j].copy(), diverged[j])
 
-    def compute(self, *, surface, compare, lr, gamma, gamma_ramp, beta1, beta2, steps, batch):
-        hyper = dict(lr=lr, gamma=gamma, gamma_ramp=gamma_ramp, beta1=beta1, beta2=beta2,
-                     batch=batch)
+    def compute(self, *, surface, compare, lr, gamma, gamma_ramp, ramp, beta1, beta2, steps,
+                batch):
+        hyper = dict(lr=lr, gamma=gamma, gamma_ramp=gamma_ramp, ramp=ramp, beta1=beta1,
+                     beta2=beta2, batch=batch)
         shown = SHOW[compare]
         missing = [m for m in shown  # a cached run of at least `steps` steps is sliced
                    if len(self._runs.get(self._key(m, surface, hyper), ((),))[0]) <= steps]
@@ -259,12 +264,12 @@ class OptimizerExplorer(Explorer):
             paths[m] = path[:(diverged[m] or steps) + 1]
             loss[m] = s.func(paths[m])[0]  # (len(path),)
             final[m] = float(loss[m][-1])
-        ramp = "γ_t: 0.5 → 0.9 ramp" if gamma_ramp else f"γ = {gamma:g}"
+        gamma_text = f"γ_t: 0.5 → 0.9, T = {ramp}" if gamma_ramp else f"γ = {gamma:g}"
         lines = {m: f"{m:<9}diverged at step {diverged[m]}" if diverged[m] else
                  f"{m:<9}f = {final[m]:.3g}" for m in shown}
         return {"surface": surface, "shown": shown, "steps": steps, "paths": paths,
                 "loss": loss, "final": final, "diverged": diverged, "formula": s.formula,
-                "settings": (f"λ = {lr:.3g}", ramp, f"β1 = {beta1:g}", f"β2 = {beta2:g}",
+                "settings": (f"λ = {lr:.3g}", gamma_text, f"β1 = {beta1:g}", f"β2 = {beta2:g}",
                              f"|I_k| = {batch}"),
                 "header": f"after {steps} step{'s' * (steps > 1)}:",
                 "lines": lines, "summary": "\n".join(lines.values())}
