@@ -8,9 +8,14 @@ zero-mean :math:`w_{ij}` and :math:`x_j`,
     \operatorname{Var}(x_j) = n_\text{in} \operatorname{Var}(w) \operatorname{Var}(x),
 
 so the forward signal keeps its variance if :math:`n_\text{in}\operatorname{Var}(w)
-= 1`. Backwards, :math:`\nabla_x f = W^T \nabla_z f` sums :math:`n_\text{out}`
-terms, so the gradient keeps its variance if :math:`n_\text{out}
-\operatorname{Var}(w) = 1`. (The notes' line ":math:`\partial f/\partial x_j =
+= 1`. Zero-mean weights alone give :math:`\operatorname{Var}(w_{ij} x_j) =
+\operatorname{Var}(w)\,\mathbb{E}[x_j^2]`, so in general :math:`\operatorname{Var}(z_i)
+= n_\text{in}\operatorname{Var}(w)\,\mathbb{E}[x^2]`, which is the formula above only
+for :math:`\mathbb{E} x = 0`; inputs from a ReLU or a sigmoid have a positive mean,
+and He's argument below uses this general form. Backwards,
+:math:`\nabla_x f = W^T \nabla_z f` sums :math:`n_\text{out}` terms, so the gradient
+keeps its variance if :math:`n_\text{out} \operatorname{Var}(w) = 1`. (The notes' line
+":math:`\partial f/\partial x_j =
 \sum_i w_{ij}^T\, \partial f/\partial z_i = n_\text{input}\operatorname{Var}(w) =
 1`" is garbled: it should read :math:`\operatorname{Var}(\partial f/\partial x_j)
 = n_\text{output}\operatorname{Var}(w)\operatorname{Var}(\partial f/\partial z_i)`,
@@ -603,6 +608,13 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
       like :math:`1/(2l)`, because :math:`\tanh' < 1` away from 0 (the
       mean-field recursion :math:`q_{l+1} = \mathbb{E}\tanh^2(\sqrt{q_l}\,\xi)`).
       ``gain=5/3`` holds the forward variance at ≈ 0.43 but lets the gradient grow.
+    * Xavier with sigmoid: the linear argument does not carry over.
+      :math:`\sigma(0) = 1/2`, so the next layer's inputs have mean 1/2 and
+      :math:`\operatorname{Var} z^{l+1} = n \operatorname{Var}(w)\,\mathbb{E}[(a^l)^2]
+      \approx 0.26` (not :math:`n \operatorname{Var}(w) \operatorname{Var}(a^l)
+      \approx 0.015`); and :math:`\sigma' \le 1/4`, so the gradient's variance
+      shrinks by :math:`\mathbb{E}\,\sigma'(z)^2 < 1/16` per layer: about 6e-26 at
+      the input.
 
     If the forward pass overflows, the backward pass is not computed: its
     variances are ``inf`` and its means ``nan``.

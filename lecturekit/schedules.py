@@ -13,9 +13,13 @@ Conventions
   of the same shape. Steps must be non-negative (they may be non-integer, for
   plots; the formulas' floor is part of ``step_decay`` itself).
 
-Notation: the MLP lecture writes the SGD step size :math:`\alpha_k`, Lecture 4
-writes the learning rate :math:`\lambda`; here the initial value is ``lr``
-(:math:`\alpha_0`) and the value at step ``t`` is :math:`\alpha_t`.
+Notation: the MLP lecture writes the SGD step size :math:`\alpha_k` at step
+:math:`k`, Lecture 4 writes the learning rate :math:`\lambda`; here the step is
+``t`` (the lecture's :math:`k`), the initial value is ``lr`` (:math:`\alpha_0`)
+and the value at step ``t`` is :math:`\alpha_t`. The hyperparameters' letters
+(:math:`\rho` ``factor``, :math:`P` ``every``, :math:`\kappa` ``k``, :math:`T`
+``steps``, :math:`\alpha_{min}` ``floor``, :math:`W` ``warmup_steps``) are those
+of the MLP notebook and its :class:`~lecturekit.explore.ScheduleExplorer`.
 
 References
 ----------
@@ -104,7 +108,7 @@ def step_decay(lr, *, factor=0.5, every=10):
     factor : float, default 0.5
         The drop factor :math:`\rho \in (0, 1]`.
     every : int, default 10
-        The number of steps :math:`k` between drops.
+        The number of steps :math:`P` between drops.
 
     Returns
     -------
@@ -112,9 +116,9 @@ def step_decay(lr, *, factor=0.5, every=10):
 
     Notes
     -----
-    .. math:: \alpha_t = \alpha_0\, \rho^{\lfloor t / k \rfloor}
+    .. math:: \alpha_t = \alpha_0\, \rho^{\lfloor t / P \rfloor}
 
-    PyTorch's ``StepLR(step_size=k, gamma=rho)`` is the same schedule counted in
+    PyTorch's ``StepLR(step_size=P, gamma=rho)`` is the same schedule counted in
     epochs (it steps once per epoch unless told otherwise).
 
     Examples
@@ -130,14 +134,14 @@ def step_decay(lr, *, factor=0.5, every=10):
 
 
 def exponential_decay(lr, *, k=0.01):
-    r"""Exponential decay :math:`\alpha_t = \alpha_0 e^{-kt}`.
+    r"""Exponential decay :math:`\alpha_t = \alpha_0 e^{-\kappa t}`.
 
     Parameters
     ----------
     lr : float
         :math:`\alpha_0 > 0`.
     k : float, default 0.01
-        The decay rate :math:`k \ge 0` per step.
+        The decay rate :math:`\kappa \ge 0` per step.
 
     Returns
     -------
@@ -145,10 +149,10 @@ def exponential_decay(lr, *, k=0.01):
 
     Notes
     -----
-    .. math:: \alpha_t = \alpha_0 e^{-kt}
+    .. math:: \alpha_t = \alpha_0 e^{-\kappa t}
 
     TensorFlow writes the same curve as :math:`\alpha_0 r^{t/s}` and PyTorch's
-    ``ExponentialLR`` as :math:`\alpha_0 \gamma^t`: :math:`\gamma = e^{-k}`.
+    ``ExponentialLR`` as :math:`\alpha_0 \gamma^t`: :math:`\gamma = e^{-\kappa}`.
 
     Examples
     --------
@@ -161,14 +165,14 @@ def exponential_decay(lr, *, k=0.01):
 
 
 def inverse_time_decay(lr, *, k=0.1):
-    r"""Inverse-time decay :math:`\alpha_t = \alpha_0 / (1 + kt)`.
+    r"""Inverse-time decay :math:`\alpha_t = \alpha_0 / (1 + \kappa t)`.
 
     Parameters
     ----------
     lr : float
         :math:`\alpha_0 > 0`.
     k : float, default 0.1
-        The decay rate :math:`k \ge 0`.
+        The decay rate :math:`\kappa \ge 0`.
 
     Returns
     -------
@@ -176,7 +180,7 @@ def inverse_time_decay(lr, *, k=0.1):
 
     Notes
     -----
-    .. math:: \alpha_t = \frac{\alpha_0}{1 + kt}
+    .. math:: \alpha_t = \frac{\alpha_0}{1 + \kappa t}
 
     :math:`\alpha_t \propto 1/t` satisfies the Robbins-Monro conditions
     :math:`\sum_t \alpha_t = \infty`, :math:`\sum_t \alpha_t^2 < \infty` under

@@ -626,3 +626,67 @@ def test_optimizer_explorer_ramp_length_follows_the_heavy_ball_recurrence():
     # With the ramp off, T is ignored and gamma is used.
     off = [e.update(gamma_ramp=False, gamma=0.7, ramp=T)["paths"]["momentum"] for T in (2, 50)]
     np.testing.assert_array_equal(off[0], off[1])
+
+
+def test_batchnorm_running_explorer_measures_test_mode_against_the_trainset_statistics():
+    # The notes' test rule: normalise with the trainset's m_j, sigma_j^2. The reference, test and
+    # train outputs, and their largest distances, written out with numpy.
+    e = explore.BatchNormRunningExplorer()
+    for m, n, k in ((0.1, 16, 60), (1.0, 16, 60), (0.01, 8, 5)):
+        r = e.update(momentum=m, batch=n, steps=k)
+        b = _minibatches(e.x, n, 1, seed=1000 + n)[:, 0]
+        ref = (b - e.x.mean()) / np.sqrt(e.x.var() + 1e-5)
+        test = (b - r["running_mean"][-1]) / np.sqrt(r["running_var"][-1] + 1e-5)
+        train = (b - b.mean()) / np.sqrt(b.var() + 1e-5)
+        np.testing.assert_allclose(r["ref_out"], ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(r["test_out"], test, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(r["train_out"], train, rtol=1e-12, atol=1e-12)
+        assert r["max_error"] == pytest.approx(np.abs(test - ref).max(), rel=1e-12)
+        assert r["train_error"] == pytest.approx(np.abs(train - ref).max(), rel=1e-12)
+        assert r["pop_mean"] == pytest.approx(e.x.mean()) and r["pop_var"] == pytest.approx(e.x.var())
+
+
+def test_sgd_noise_explorer_gd_path_is_the_closed_form_for_every_step_size():
+    # Data: the first 100 of the notebook's make_least_squares(1000, rng=default_rng(9)).
+    from lecturekit.objectives import make_least_squares
+
+    x, y = make_least_squares(1000, rng=default_rng(9))
+    e = explore.SGDNoiseExplorer()
+    np.testing.assert_array_equal(e.x, x[:100])
+    np.testing.assert_array_equal(e.y, y[:100])
+    x, y = x[:100], y[:100]
+    w_star = np.sum(x * y) / np.sum(x * x)
+    k = np.arange(41)
+    for lr in (0.02, 0.1, 0.4):
+        r = e.update(batch=10, omega=0.5, replace=False, lr=lr)
+        # F(w) = mean (w x - y)^2: w_{k+1} - w* = (1 - 2 lr mean(x^2)) (w_k - w*), w_0 = 0.
+        gd = w_star + (1 - 2 * lr * np.mean(x * x)) ** k * (0.0 - w_star)
+        np.testing.assert_allclose(r["gd_path"], gd, rtol=1e-10, atol=1e-12)
+        assert r["step_noise"] == pytest.approx(lr * np.sqrt(r["var"]), rel=1e-12)
+        full = e.update(batch=100, replace=False, lr=lr)  # without replacement, B = N is GD
+        np.testing.assert_allclose(full["paths"], np.broadcast_to(gd, full["paths"].shape),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_schedule_explorer_sliders_have_distinct_letters_and_name_their_argument():
+    cls = explore.ScheduleExplorer
+    sliders = {n: s for n, s in cls.controls.items() if isinstance(s, Slider)}
+    letters = [s.description.split(" ")[0].rstrip(":") for s in sliders.values()]
+    assert len(set(letters)) == len(letters) and "k" not in letters  # k is the step
+    for name, s in sliders.items():
+        if name != "lr":
+            assert f"({name})" in s.description or name == "warmup"
+    assert "(warmup_steps)" in cls.controls["warmup"].description
+
+
+def test_init_explorer_he_with_leaky_relu_keeps_the_preactivation_and_sigmoid_decays():
+    from lecturekit.explore.init import SLOPE
+
+    e = explore.InitExplorer()
+    r = e.update(init="kaiming_normal", activation="leaky_relu", depth=30, width=64)
+    assert r["var_w"] == pytest.approx(2 / ((1 + SLOPE**2) * 64), rel=1e-12)
+    # Mean field: Var z^{l+1} = n Var(w) E[g(z)^2] = (2/(1+a^2)) (1+a^2)/2 Var z^l = Var z^l = 2.
+    assert np.all((r["preact_var"] > 0.5) & (r["preact_var"] < 8))
+    # Xavier + sigmoid: E[sigmoid'(z)^2] < 1/16 per layer (n Var(w) = 1 for square layers).
+    r = e.update(init="xavier_normal", activation="sigmoid", depth=30, width=64)
+    assert r["backward_var"][0] < 16.0 ** -29

@@ -290,3 +290,27 @@ def test_float32_gives_the_same_statistics_to_float32_precision():
     b = signal_propagation(5, 32, rng=default_rng(4), dtype=np.float32, **kw)
     np.testing.assert_allclose(b.forward_var, a.forward_var, rtol=1e-4)
     np.testing.assert_allclose(b.backward_var, a.backward_var, rtol=1e-4)
+
+
+def test_xavier_with_sigmoid_follows_the_second_moment_and_shrinks_the_gradient_geometrically():
+    # The variance argument in general: for z = sum_j w_j x_j with E w = 0 and w independent of x,
+    # Var(z) = n Var(w) E[x^2], which is n Var(w) Var(x) only for E x = 0. Sigmoid's outputs
+    # have mean 1/2, so the next layer's Var(z) follows E[a^2], not Var(a).
+    depth, width = 20, 256
+    s = signal_propagation(depth, width, init="xavier_normal", activation="sigmoid",
+                           batch_size=64, rng=default_rng(5))
+    assert np.all(np.abs(s.forward_mean - 0.5) < 0.02)
+    second_moment = s.forward_var + s.forward_mean**2  # E[(a^l)^2]; n Var(w) = 1 (square layers)
+    assert abs(np.mean(s.preact_var[1:] / second_moment[:-1]) - 1) < 0.05
+    assert np.all(s.preact_var[1:] / s.forward_var[:-1] > 5)  # Var(a) alone is far too small
+    # Backward: each layer multiplies the gradient's variance by n Var(w) E[sigmoid'(z)^2]
+    # <= 1/16, with z ~ N(0, Var z^l); the product, by quadrature, against the measured value.
+    def sigmoid_slope_squared(v):
+        def integrand(u):
+            slope = math.exp(-abs(u)) / (1 + math.exp(-abs(u))) ** 2  # sigmoid'(u), even in u
+            return slope**2 * math.exp(-u * u / (2 * v)) / math.sqrt(2 * math.pi * v)
+        return integrate.quad(integrand, -np.inf, np.inf)[0]
+
+    factors = np.array([sigmoid_slope_squared(v) for v in s.preact_var])
+    assert np.all(factors < 1 / 16)
+    assert abs(np.log(s.backward_var[0]) - np.sum(np.log(factors))) < 1.0  # over ~57 in log

@@ -9,12 +9,18 @@ backward variance :math:`\operatorname{Var}(\partial L/\partial a^{l-1})`, and
 the spread across the units of a layer, relative to their size: 0 when every
 unit computes the same thing (zero or constant initialisation).
 
-What to look for (MLP lecture, "Weight Initialization"): Kaiming with ReLU keeps
-both variances near 1; Xavier with tanh avoids the geometric collapse and only
-decays slowly, like 1/(2l) (see :func:`~lecturekit.init.signal_propagation`); a
-fixed std below :math:`1/\sqrt n` vanishes geometrically, one above explodes
-(ReLU, linear) or saturates (tanh, sigmoid); zeros and constants leave every
-unit equal.
+What to look for (MLP lecture, "Weight Initialization"): Kaiming with ReLU (or
+leaky ReLU, slope :data:`SLOPE`) keeps :math:`\operatorname{Var}(z^l)` near 2, so
+:math:`\mathbb{E}[(a^l)^2] \approx 1` and the plotted
+:math:`\operatorname{Var}(a^l) \approx (1 - 1/\pi) \approx 0.68` for ReLU, and the
+gradient's variance near 1; Xavier with tanh avoids the geometric collapse and
+only decays slowly, like 1/(2l) (see :func:`~lecturekit.init.signal_propagation`);
+Xavier with sigmoid shrinks the gradient by about 1/16 per layer; a fixed std
+below :math:`1/\sqrt n` vanishes geometrically, one above explodes (ReLU, linear)
+or saturates (tanh, sigmoid); zeros and constants leave every unit equal.
+
+Every layer is n → n, so :math:`n_\text{input} = n_\text{output}`: LeCun and
+Xavier coincide and Kaiming's fan-in and fan-out modes are the same here.
 """
 
 from __future__ import annotations
@@ -35,18 +41,22 @@ FULL, ZOOM = (1e-30, 1e30), (1e-3, 1e3)
 _TICKS = {FULL: [10.0**k for k in range(-30, 31, 10)], ZOOM: [10.0**k for k in range(-3, 4)]}
 SPREAD = (1e-17, 10.0)
 _CACHE_SIZE = 64
+SLOPE = 0.1
+"""The negative slope a of ``leaky_relu`` (Kaiming then uses Var(w) = 2/((1 + a²) n))."""
 
 # Display only: Var(w) of each scheme as the lecture writes it, for an n -> n layer.
-# The std slider is also the constant c of init='constant'.
+# The std slider is also the constant c of init='constant'. (a: the leaky slope, 0 for others.)
 _SCHEMES = {
-    "zeros": ("$w = 0$", lambda n, std: 0.0),
-    "constant": ("$w = c$", lambda n, std: 0.0),
-    "normal": (r"$w \sim \mathcal{N}(0, \mathrm{std}^2)$", lambda n, std: std**2),
-    "lecun_normal": (r"LeCun: $\mathrm{Var}(w) = 1/n_{in}$", lambda n, std: 1 / n),
+    "zeros": ("$w = 0$", lambda n, std, a: 0.0),
+    "constant": ("$w = c$", lambda n, std, a: 0.0),
+    "normal": (r"$w \sim \mathcal{N}(0, \mathrm{std}^2)$", lambda n, std, a: std**2),
+    "lecun_normal": (r"LeCun: $\mathrm{Var}(w) = 1/n_{in}$", lambda n, std, a: 1 / n),
     "xavier_normal": (r"Xavier: $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$",
-                      lambda n, std: 2 / (n + n)),
-    "kaiming_normal": (r"He: $\mathrm{Var}(w) = 2/n_{in}$", lambda n, std: 2 / n),
+                      lambda n, std, a: 2 / (n + n)),
+    "kaiming_normal": (r"He: $\mathrm{Var}(w) = 2/n_{in}$", lambda n, std, a: 2 / n),
 }
+_KAIMING_LEAKY = r"He: $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"
+_KAIMING_LEAKY_VAR = lambda n, std, a: 2 / ((1 + a**2) * n)  # noqa: E731
 
 
 def _fmt(v):
@@ -59,7 +69,7 @@ class InitExplorer(Explorer):
 
     controls = {
         "init": Choice(tuple(_SCHEMES), "normal", "init"),
-        "activation": Choice(("tanh", "relu", "sigmoid", "linear"), "tanh", "g"),
+        "activation": Choice(("tanh", "sigmoid", "relu", "leaky_relu", "linear"), "tanh", "g"),
         "std": Slider(1e-3, 1.0, 0.125, 0.01, "std (normal) or c (constant)", log=True),
         "depth": Slider(2, DEPTH_MAX, 1, 30, "depth L", play=True),
         "width": Choice((16, 32, 64), 64, "width n"),
@@ -112,7 +122,7 @@ class InitExplorer(Explorer):
         if key not in self._cache:
             self._cache[key] = signal_propagation(
                 depth, width, init=init, activation=activation, batch_size=BATCH,
-                rng=default_rng(SEED), std=std, value=std)
+                rng=default_rng(SEED), std=std, value=std, negative_slope=SLOPE)
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
@@ -126,13 +136,16 @@ class InitExplorer(Explorer):
             bwd_rms = np.sqrt(s.backward_var + s.backward_mean**2)
             fwd_spread = np.where(fwd_rms > 0, s.forward_unit_std / fwd_rms, 0.0)
             bwd_spread = np.where(bwd_rms > 0, s.backward_unit_std / bwd_rms, 0.0)
-        var_w = _SCHEMES[init][1](width, std)
+        leaky_he = init == "kaiming_normal" and activation == "leaky_relu"
+        scheme, var_of = (_KAIMING_LEAKY, _KAIMING_LEAKY_VAR) if leaky_he else _SCHEMES[init]
+        var_w = var_of(width, std, SLOPE if activation == "leaky_relu" else 0.0)
         return {"layer": np.arange(1, depth + 1), "forward_var": s.forward_var,
                 "preact_var": s.preact_var, "backward_var": s.backward_var,
                 "forward_spread": fwd_spread, "backward_spread": bwd_spread,
                 "backward_computed": bool(np.all(np.isfinite(s.forward_var))),
                 "units_equal": bool(np.max(np.nan_to_num(fwd_spread, nan=1.0)) < 1e-6),
                 "var_w": var_w, "gain": width * var_w, "init": init, "std": std,
+                "scheme": scheme, "activation": activation,
                 "zoom": zoom, "depth": depth}
 
     def draw(self, r):
@@ -157,9 +170,11 @@ class InitExplorer(Explorer):
             self.bwd.set_data([], [])
             self.bwd_spread.set_data([], [])
             self.bwd_note.set_text("the forward pass overflowed:\nno backward pass")
-        self.scheme.set_text(_SCHEMES[r["init"]][0])
+        self.scheme.set_text(r["scheme"])
         weights = {"normal": f"std = {r['std']:.3g},   ", "constant": f"c = {r['std']:.3g},   "}
         weights = weights.get(r["init"], "")
+        if r["activation"] == "leaky_relu":
+            weights = f"a = {SLOPE},   " + weights
         if r["init"] in ("zeros", "constant"):
             weights += "every unit of a layer is the same"
         else:

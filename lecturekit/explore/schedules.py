@@ -1,4 +1,11 @@
-r"""Learning-rate schedules over the steps of training (MLP lecture, "Learning Rates Schedule")."""
+r"""Learning-rate schedules over the steps of training (MLP lecture, "Learning Rates Schedule").
+
+The step index is the lecture's :math:`k` (the argument ``t`` of a
+:class:`lecturekit.schedules.Schedule`). Letters and arguments: :math:`\alpha_0` ``lr``,
+:math:`\rho` ``factor``, :math:`P` ``every`` (steps per drop), :math:`\kappa` ``k``
+(decay rate), :math:`T` ``steps``, :math:`\alpha_{min}` ``floor``, :math:`W`
+``warmup_steps``.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +20,16 @@ HORIZON = 400
 
 # Display only: the formula as the lecture would write it, and which sliders it reads.
 _FORMULAS = {
-    "constant": (r"$\alpha_t = \alpha_0$", ()),
-    "step_decay": (r"$\alpha_t = \alpha_0\,\rho^{\lfloor t/k \rfloor}$", ("factor", "every")),
-    "exponential_decay": (r"$\alpha_t = \alpha_0\,e^{-kt}$", ("k",)),
-    "inverse_time_decay": (r"$\alpha_t = \alpha_0 / (1 + kt)$", ("k",)),
-    "cosine_decay": (r"$\alpha_t = \alpha_{min} + \frac{1}{2}(\alpha_0 - \alpha_{min})"
-                     r"\,(1 + \cos(\pi \min(t, T)/T))$", ("floor", "steps")),
+    "constant": (r"$\alpha_k = \alpha_0$", ()),
+    "step_decay": (r"$\alpha_k = \alpha_0\,\rho^{\lfloor k/P \rfloor}$", ("factor", "every")),
+    "exponential_decay": (r"$\alpha_k = \alpha_0\,e^{-\kappa k}$", ("k",)),
+    "inverse_time_decay": (r"$\alpha_k = \alpha_0 / (1 + \kappa k)$", ("k",)),
+    "cosine_decay": (r"$\alpha_k = \alpha_{min} + \frac{1}{2}(\alpha_0 - \alpha_{min})"
+                     r"\,(1 + \cos(\pi \min(k, T)/T))$", ("floor", "steps")),
 }
 _COLORS = dict(zip(_FORMULAS, ("#636363", "#1f77b4", "#2ca02c", "#9467bd", "#d62728"),
                    strict=True))
-_SYMBOLS = {"factor": "ρ", "every": "k", "k": "k", "floor": "α_min", "steps": "T"}
+_SYMBOLS = {"factor": "ρ", "every": "P", "k": "κ", "floor": "α_min", "steps": "T"}
 
 
 @register
@@ -32,12 +39,12 @@ class ScheduleExplorer(Explorer):
     controls = {
         "schedule": Choice(tuple(_FORMULAS), "step_decay", "schedule"),
         "lr": Slider(1e-3, 1.0, 0.25, 0.1, "α₀ (lr)", log=True),
-        "factor": Slider(0.1, 1.0, 0.05, 0.5, "ρ (step factor)"),
-        "every": Slider(1, 200, 1, 50, "k (steps per drop)"),
-        "k": Slider(0.0, 0.05, 0.001, 0.01, "k (decay rate)"),
-        "floor": Slider(0.0, 0.05, 0.005, 0.0, "α_min (cosine floor)"),
-        "steps": Slider(10, HORIZON, 10, 300, "T (cosine length)"),
-        "warmup": Slider(0, 100, 1, 0, "warm-up steps W"),
+        "factor": Slider(0.1, 1.0, 0.05, 0.5, "ρ: drop factor (factor)"),
+        "every": Slider(1, 200, 1, 50, "P: steps per drop (every)"),
+        "k": Slider(0.0, 0.05, 0.001, 0.01, "κ: decay rate (k)"),
+        "floor": Slider(0.0, 0.05, 0.005, 0.0, "α_min: cosine floor (floor)"),
+        "steps": Slider(10, HORIZON, 10, 300, "T: cosine length (steps)"),
+        "warmup": Slider(0, 100, 1, 0, "W: warm-up steps (warmup_steps)"),
     }
 
     def build(self, fig):
@@ -45,9 +52,9 @@ class ScheduleExplorer(Explorer):
         self.lines = {name: self.ax.plot([], [], color=c, lw=1.5, alpha=0.45)[0]
                       for name, c in _COLORS.items()}
         self.ax.set(xlim=(0, HORIZON), ylim=(0, 1.05))
-        self.ax.set_xlabel("step t", fontsize=FONT)
+        self.ax.set_xlabel("step k", fontsize=FONT)
         # Relative to α₀, so that moving α₀ keeps the axis still.
-        self.ax.set_ylabel(r"$\alpha_t / \alpha_0$", fontsize=FONT + 2)
+        self.ax.set_ylabel(r"$\alpha_k / \alpha_0$", fontsize=FONT + 2)
         self.ax.tick_params(labelsize=FONT - 2)
         self.ax.grid(alpha=0.3)
         # Full-strength proxies: the legend is cached while the lines' alpha changes.
@@ -68,13 +75,13 @@ class ScheduleExplorer(Explorer):
         }
         if warmup:
             made = {name: S.linear_warmup(s, warmup_steps=warmup) for name, s in made.items()}
-        t = np.arange(HORIZON + 1, dtype=np.float64)
+        t = np.arange(HORIZON + 1, dtype=np.float64)  # the steps k
         curves = {name: s(t) for name, s in made.items()}
         knobs = dict(factor=factor, every=every, k=k, floor=floor, steps=steps)
         values = [f"α₀ = {lr:g}"]
         values += [f"{_SYMBOLS[n]} = {knobs[n]:g}" for n in _FORMULAS[schedule][1]]
         if warmup:
-            values.append(f"after a linear warm-up over W = {warmup} steps")
+            values.append(f"warm-up W = {warmup} (from α₀/W; the rest shifted by W)")
         return {"t": t, "lr": lr, "curves": curves, "schedule": schedule,
                 "formula": _FORMULAS[schedule][0], "values": ",   ".join(values),
                 "final": float(curves[schedule][-1]), "total": float(curves[schedule].sum())}
@@ -88,5 +95,5 @@ class ScheduleExplorer(Explorer):
             line.set_zorder(3 if bold else 2)
         self.formula.set_text(result["formula"])
         self.values.set_text(result["values"])
-        self.summary.set_text(f"{result['schedule']}\nα at t = {HORIZON}: {result['final']:.3g}"
-                              f"\nΣ α_t: {result['total']:.3g}")
+        self.summary.set_text(f"{result['schedule']}\nα at k = {HORIZON}: {result['final']:.3g}"
+                              f"\nΣ α_k: {result['total']:.3g}")

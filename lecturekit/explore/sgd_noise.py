@@ -13,9 +13,13 @@ I_k}\nabla f_i(\omega_k)` scatters around the full gradient :math:`\hat g_k`
   with replacement (:math:`1/B`) and without (:math:`\frac1B\frac{N-B}{N-1}`,
   0 at B = N), and the measured value at this batch size;
 * a few SGD runs :math:`\omega_{k+1} = \omega_k - \alpha g_k` with this batch
-  size against gradient descent: GD plus noise.
+  size and step size against gradient descent: GD plus the noise
+  :math:`\alpha\varepsilon_k`, whose spread scales with :math:`\alpha`.
 
-The numbers come from :mod:`lecturekit.objectives` and :mod:`lecturekit.optim`.
+The data are the first N = 100 of the MLP notebook's 1000 pairs
+(``make_least_squares(1000, rng=default_rng(9))``), so that the batch-size slider
+can reach N. The numbers come from :mod:`lecturekit.objectives` and
+:mod:`lecturekit.optim`.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from ..rng import default_rng
 from ._base import FONT, Explorer, Slider, Toggle, register
 
 N = 100
+"""The first N of the notebook's pairs: ``make_least_squares(N_DATA, rng=default_rng(SEED))``."""
+N_DATA, SEED = 1000, 9
 DRAWS = 3000
-RUNS, STEPS, LR = 4, 40, 0.1
+RUNS, STEPS = 4, 40
 W0 = 0.0
 _BLUE, _RED, _GREY = "#3182bd", "#d62728", "0.45"
 
@@ -49,13 +55,15 @@ class SGDNoiseExplorer(Explorer):
         "batch": Slider(1, N, 1, 10, "batch size |I_k|", play=True),
         "omega": Slider(-1.0, 4.0, 0.1, 0.5, "ω_k"),
         "replace": Toggle(False, "draw I_k with replacement"),
+        "lr": Slider(0.02, 0.4, 0.02, 0.1, "α (step size of the runs)"),
     }
     figsize = (12.0, 5.0)
     var_lim = (1e-4, 2.0)
 
     def build(self, fig):
         self._cache = {}
-        self.x, self.y = make_least_squares(N, rng=default_rng(5))
+        x, y = make_least_squares(N_DATA, rng=default_rng(SEED))
+        self.x, self.y = x[:N], y[:N]
         self.w_star = least_squares_minimizer(self.x, self.y)
         self.edges = np.linspace(-4.0, 4.0, 81)  # the noise in units of σ
         top = 0.13, 0.56
@@ -107,23 +115,28 @@ class SGDNoiseExplorer(Explorer):
         ax.grid(alpha=0.3)
         self.runs = [ax.plot([], [], color=_BLUE, lw=1.3, alpha=0.8)[0] for _ in range(RUNS)]
         (self.gd,) = ax.plot([], [], color="black", lw=2.5)
-        ax.legend([self.runs[0], self.gd], [f"SGD, α = {LR}", "GD (full batch)"],
+        ax.legend([self.runs[0], self.gd], ["SGD", "GD (full batch)"],
                   loc="lower right", fontsize=FONT - 3, framealpha=0.9)
+        self.run_title = ax.text(0.0, 1.03, "", transform=ax.transAxes, ha="left", va="bottom",
+                                 fontsize=FONT - 2)
 
-        # Short texts for the numbers (re-rendered on every move), the words around them static.
+        # Short texts for the numbers (re-rendered on every move), the words around them static;
+        # the runs' title changes only with α.
         self.title = fig.text(0.05, 0.93, "", fontsize=FONT + 1)
         fig.text(0.98, 0.93, "σ²: variance of the per-sample gradients ∇f_i(ω_k)", ha="right",
                  fontsize=FONT - 1, color="0.3")
         self.numbers = fig.text(0.05, 0.865, "", fontsize=FONT)
 
-    def _runs(self, batch, replace):
+    def _runs(self, batch, replace, lr):
         """SGD from ω_0 = W0 with minibatches of ``batch``, RUNS times, and GD (memoised)."""
-        key = (batch, replace)
+        key = (batch, replace, lr)
         if key not in self._cache:
-            self._cache[key] = self._run(batch, replace)
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = self._run(batch, replace, lr)
         return self._cache[key]
 
-    def _run(self, batch, replace):
+    def _run(self, batch, replace, lr):
         paths = np.empty((RUNS, STEPS + 1))
         for run in range(RUNS):
             rng = default_rng(100 + run)
@@ -131,21 +144,21 @@ class SGDNoiseExplorer(Explorer):
                 batches = (rng.integers(0, N, size=batch) for _ in range(STEPS))
             else:  # shuffled epochs: I_k without replacement (the usual data loader)
                 batches = minibatch_indices(N, batch, rng=rng, epochs=None, drop_last=True)
-            w, opt = np.array([W0]), SGD(lr=LR)
+            w, opt = np.array([W0]), SGD(lr=lr)
             paths[run, 0] = W0
             for k, idx in zip(range(STEPS), batches, strict=False):  # batches may be endless
                 g = least_squares_per_sample_grads(w[0], self.x[idx], self.y[idx]).mean()
                 opt.step([w], [np.array([g])])
                 paths[run, k + 1] = w[0]
         gd_path = np.empty(STEPS + 1)
-        w, opt = np.array([W0]), GD(lr=LR)
+        w, opt = np.array([W0]), GD(lr=lr)
         gd_path[0] = W0
         for k in range(STEPS):
             opt.step([w], [np.array([least_squares(w[0], self.x, self.y)[1]])])
             gd_path[k + 1] = w[0]
         return paths, gd_path
 
-    def compute(self, *, batch, omega, replace):
+    def compute(self, *, batch, omega, replace, lr):
         grads = least_squares_per_sample_grads(omega, self.x, self.y)  # ∇f_i(ω_k), (N,)
         stats = minibatch_gradient_stats(grads, batch, rng=default_rng(batch), replace=replace,
                                          n_draws=DRAWS)
@@ -162,11 +175,12 @@ class SGDNoiseExplorer(Explorer):
             curve = density * width * DRAWS / counts.max()
         else:
             curve = np.zeros_like(centres)
-        paths, gd_path = self._runs(batch, replace)
+        paths, gd_path = self._runs(batch, replace, lr)
         return {"hist": counts / counts.max(), "centres": centres, "curve": curve,
                 "full_grad": float(stats.full_grad), "var": var, "predicted_var": pred,
                 "sigma2": float(stats.sigma2), "batch": batch, "omega": omega,
-                "replace": replace, "paths": paths, "gd_path": gd_path}
+                "replace": replace, "lr": lr, "step_noise": lr * np.sqrt(var),
+                "paths": paths, "gd_path": gd_path}
 
     def draw(self, r):
         self.hist.set_data(r["hist"])
@@ -178,9 +192,10 @@ class SGDNoiseExplorer(Explorer):
         for line, path in zip(self.runs, r["paths"], strict=True):
             line.set_data(k, np.clip(path, lo, hi))
         self.gd.set_data(k, np.clip(r["gd_path"], lo, hi))
+        self.run_title.set_text(f"SGD and GD with α = {r['lr']:.2f}")
         how = "with" if r["replace"] else "without"
         self.title.set_text(f"ω_k = {r['omega']:.1f}:   ĝ_k = {r['full_grad']:.3f},   "
                             f"σ² = {r['sigma2']:.3g}")
         self.numbers.set_text(f"|I_k| = {r['batch']} of {N}, {how} replacement:   "
                               f"Var(g_k) = {r['var']:.3g} measured,  {r['predicted_var']:.3g} "
-                              f"by the formula")
+                              f"by the formula;   α·√Var(g_k) = {r['step_noise']:.3g}")
