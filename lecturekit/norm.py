@@ -484,7 +484,11 @@ def batch_norm_backward_graph(dout, x, gamma, *, eps=1e-5, layout=None):
 
     Notes
     -----
-    The forward as a graph, and each node's local derivative in reverse:
+    The forward as a graph, and each node's local derivative in reverse: the
+    forward column runs top to bottom, the backward column is executed bottom to
+    top (from ``dout`` to ``dx``). ``dx`` collects two terms: the direct path
+    through ``xc = x - mu`` (``dx = dxc``) and the path through the mean
+    (``dx += dmu / m``, the same for every sample).
 
     ======================================  ============================================
     forward                                 backward

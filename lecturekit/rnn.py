@@ -14,8 +14,14 @@ Conventions
 * Backward functions take the forward's inputs and recompute what they need;
   they return gradients in the order of the forward's arguments.
 
-Lecture 14 writes "rectify" for any squashing function; the RNN's is tanh, the
-LSTM's gates use the sigmoid :math:`\sigma` and its candidate and output use tanh.
+Lecture 14 writes "rectify" for the nonlinearity and names ReLU and the sigmoid
+("Rectify: ReLU sigmoid") next to the formula of tanh. The vanilla RNN takes
+``activation="tanh"`` (the default, as PyTorch's ``nn.RNN``), ``"sigmoid"`` or
+``"relu"``: :math:`h_t = g(w [x_t ; h_{t-1}] + b)`. The LSTM's gates use the
+sigmoid :math:`\sigma`, its candidate and output tanh.
+
+The notes' vanilla RNN has no bias; lecturekit's has one, ``b`` of shape (H,)
+(PyTorch's ``bias_ih_l0 + bias_hh_l0``): ``b = 0`` is the notes' formula.
 Its letters map as: :math:`w` (concatenated) = ``w``, the output weight
 ("another w") = ``v`` with bias ``c``, :math:`C_t` = ``cs[t - 1]``,
 :math:`\Delta C_t` = the candidate ``g``, :math:`f_t, i_t, o_t` = the gates.
@@ -45,11 +51,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_int, check_real, check_shape
+from ._checks import as_array, check_choice, check_int, check_real, check_shape
 from .activations import sigmoid, softmax, softmax_backward
 from .rng import check_rng
 
 __all__ = [
+    "RNN_ACTIVATIONS", "MAX_DERIVATIVE",
     "rnn_step", "rnn_step_backward", "rnn_forward", "rnn_backward", "rnn_init", "output_layer",
     "recurrent_matrix", "hidden_state_jacobian_norms",
     "cell_state_update", "lstm_step", "lstm_step_backward", "lstm_forward", "lstm_backward",
@@ -101,22 +108,40 @@ def _step_inputs(x, h_prev, w, b, gates):
 
 # ---------------------------------------------------------------- vanilla RNN
 
+RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
+"""The vanilla RNN's choices of "rectify" :math:`g` (``activation=``)."""
 
-def _rnn_step(x, h_prev, w, b):
+MAX_DERIVATIVE = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}
+r""":math:`\max_a |g'(a)|` for each activation: tanh' ≤ 1 (= 1 at 0), σ' = σ(1 − σ) ≤ 1/4
+(at 0), ReLU' ∈ {0, 1}. The bound :math:`\|\partial h_T/\partial h_t\| \le
+(\max|g'|\,\|W_{hh}\|)^{T-t}` uses it."""
+
+# g and g' written in terms of the output h = g(a): tanh' = 1 - h^2, sigma' = h (1 - h),
+# relu' = [a > 0] = [h > 0] (0 at a = 0, as PyTorch).
+_G = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda a: np.maximum(a, 0.0)}
+_G_PRIME = {"tanh": lambda h: 1 - h**2, "sigmoid": lambda h: h * (1 - h),
+            "relu": lambda h: (h > 0).astype(np.float64)}
+
+
+def _activation(activation):
+    return check_choice(activation, "activation", RNN_ACTIVATIONS)
+
+
+def _rnn_step(x, h_prev, w, b, activation="tanh"):
     z = np.concatenate([x, h_prev], axis=1)  # (N, D + H): the lecture's x_t || h_{t-1}
-    return np.tanh(z @ w.T + b)
+    return _G[activation](z @ w.T + b)
 
 
-def _rnn_step_backward(dh, x, h_prev, h, w):
-    da = dh * (1 - h**2)  # tanh'(a) = 1 - tanh(a)^2 = 1 - h^2
+def _rnn_step_backward(dh, x, h_prev, h, w, activation="tanh"):
+    da = dh * _G_PRIME[activation](h)  # g'(a), from h = g(a)
     z = np.concatenate([x, h_prev], axis=1)  # (N, D + H)
     dz = da @ w  # (N, D + H)
     d = x.shape[1]
     return dz[:, :d], dz[:, d:], da.T @ z, da.sum(axis=0)
 
 
-def rnn_step(x, h_prev, w, b):
-    r"""One step of the vanilla RNN, :math:`h_t = \tanh(w [x_t ; h_{t-1}] + b)`.
+def rnn_step(x, h_prev, w, b, *, activation="tanh"):
+    r"""One step of the vanilla RNN, :math:`h_t = g(w [x_t ; h_{t-1}] + b)`, g = tanh by default.
 
     Parameters
     ----------
@@ -128,19 +153,27 @@ def rnn_step(x, h_prev, w, b):
         The concatenated weight; ``w[:, :D]`` acts on :math:`x_t`, ``w[:, D:]`` on
         :math:`h_{t-1}`.
     b : ndarray, shape (H,)
+        The bias (not in the notes' formula: ``b = 0`` gives it exactly).
+    activation : {'tanh', 'sigmoid', 'relu'}, default 'tanh'
+        The lecture's "rectify" :math:`g`.
 
     Returns
     -------
     h : ndarray, shape (N, H)
         :math:`h_t`.
 
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not one of :data:`RNN_ACTIVATIONS`, or a shape does not fit.
+
     Notes
     -----
     Lecture 14: :math:`h_t = \mathrm{rectify}(w(x_t \| h_{t-1}))`, "weight
-    concatenate". Splitting :math:`w = [W_{xh}\ W_{hh}]` gives the usual
-    :math:`h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b)`: PyTorch's ``nn.RNN``
-    with ``weight_ih_l0 = w[:, :D]``, ``weight_hh_l0 = w[:, D:]`` and
-    ``bias_ih_l0 + bias_hh_l0 = b``.
+    concatenate". With the bias, and splitting :math:`w = [W_{xh}\ W_{hh}]` by
+    columns: :math:`h_t = g(W_{xh} x_t + W_{hh} h_{t-1} + b)`, PyTorch's ``nn.RNN``
+    (``nonlinearity="tanh"`` or ``"relu"``) with ``weight_ih_l0 = w[:, :D]``,
+    ``weight_hh_l0 = w[:, D:]`` and ``bias_ih_l0 + bias_hh_l0 = b``.
 
     References
     ----------
@@ -151,17 +184,17 @@ def rnn_step(x, h_prev, w, b):
     >>> rnn_step(np.zeros((1, 2)), np.zeros((1, 3)), np.ones((3, 5)), np.zeros(3))
     array([[0., 0., 0.]])
     """
-    return _rnn_step(*_step_inputs(x, h_prev, w, b, 1))
+    return _rnn_step(*_step_inputs(x, h_prev, w, b, 1), _activation(activation))
 
 
-def rnn_step_backward(dh, x, h_prev, w, b):
+def rnn_step_backward(dh, x, h_prev, w, b, *, activation="tanh"):
     r"""Gradients of :func:`rnn_step`: ``(dx, dh_prev, dw, db)``.
 
     Parameters
     ----------
     dh : ndarray, shape (N, H)
         :math:`\partial L / \partial h_t`.
-    x, h_prev, w, b
+    x, h_prev, w, b, activation
         The forward's inputs.
 
     Returns
@@ -174,13 +207,17 @@ def rnn_step_backward(dh, x, h_prev, w, b):
     Notes
     -----
     With :math:`a = w[x; h_{t-1}] + b` and :math:`\delta = \partial L/\partial a
-    = \text{dh} \odot (1 - h_t^2)`: :math:`\partial L/\partial w = \delta^\top [x; h_{t-1}]`,
+    = \text{dh} \odot g'(a)`, where from :math:`h_t = g(a)`: :math:`\tanh' = 1 - h_t^2`,
+    :math:`\sigma' = h_t(1 - h_t)`, :math:`\mathrm{ReLU}' = [h_t > 0]`;
+    :math:`\partial L/\partial w = \delta^\top [x; h_{t-1}]`,
     :math:`\partial L/\partial b = \sum_n \delta`,
     :math:`\partial L/\partial [x; h_{t-1}] = \delta\, w`.
     """
+    activation = _activation(activation)
     x, h_prev, w, b = _step_inputs(x, h_prev, w, b, 1)
     dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape)
-    return _rnn_step_backward(dh, x, h_prev, _rnn_step(x, h_prev, w, b), w)
+    h = _rnn_step(x, h_prev, w, b, activation)
+    return _rnn_step_backward(dh, x, h_prev, h, w, activation)
 
 
 def _rnn_inputs(xs, h0, w, b, v, c):
@@ -191,11 +228,11 @@ def _rnn_inputs(xs, h0, w, b, v, c):
     return xs, h0, w, b, v, c
 
 
-def _rnn_states(xs, h0, w, b):
+def _rnn_states(xs, h0, w, b, activation="tanh"):
     hs = np.empty(xs.shape[:2] + (h0.shape[1],))  # (T, N, H)
     h = h0
     for t in range(xs.shape[0]):
-        h = hs[t] = _rnn_step(xs[t], h, w, b)
+        h = hs[t] = _rnn_step(xs[t], h, w, b, activation)
     return hs
 
 
@@ -230,7 +267,7 @@ def output_layer(hs, v, c):
     return softmax(hs @ v.T + c)  # (T, N, H) @ (H, K) -> (T, N, K)
 
 
-def rnn_forward(xs, h0, w, b, v, c):
+def rnn_forward(xs, h0, w, b, v, c, *, activation="tanh"):
     r"""Run the vanilla RNN over a sequence: hidden states and softmax outputs.
 
     Parameters
@@ -246,6 +283,8 @@ def rnn_forward(xs, h0, w, b, v, c):
         The output weight (Lecture 14's "another w").
     c : ndarray, shape (K,)
         The output bias.
+    activation : {'tanh', 'sigmoid', 'relu'}, default 'tanh'
+        :math:`g`, the lecture's "rectify".
 
     Returns
     -------
@@ -262,7 +301,7 @@ def rnn_forward(xs, h0, w, b, v, c):
     Notes
     -----
     .. math::
-        h_t = \tanh(w [x_t ; h_{t-1}] + b), \qquad
+        h_t = g(w [x_t ; h_{t-1}] + b), \qquad
         y_t = \mathrm{softmax}(v h_t + c), \qquad t = 1, \dots, T
 
     The same :math:`w, b, v, c` at every step: the network is a deep network of
@@ -280,12 +319,13 @@ def rnn_forward(xs, h0, w, b, v, c):
     >>> hs.shape, ys.shape, float(ys[0].sum())
     ((5, 1, 4), (5, 1, 2), 1.0)
     """
+    activation = _activation(activation)
     xs, h0, w, b, v, c = _rnn_inputs(xs, h0, w, b, v, c)
-    hs = _rnn_states(xs, h0, w, b)
+    hs = _rnn_states(xs, h0, w, b, activation)
     return hs, output_layer(hs, v, c)
 
 
-def rnn_backward(dys, xs, h0, w, b, v, c):
+def rnn_backward(dys, xs, h0, w, b, v, c, *, activation="tanh"):
     r"""Back-propagation through time for :func:`rnn_forward`.
 
     Parameters
@@ -293,7 +333,7 @@ def rnn_backward(dys, xs, h0, w, b, v, c):
     dys : ndarray, shape (T, N, K)
         :math:`\partial L / \partial y_t` for every step (zeros where a step has
         no loss).
-    xs, h0, w, b, v, c
+    xs, h0, w, b, v, c, activation
         The forward's inputs.
 
     Returns
@@ -315,21 +355,22 @@ def rnn_backward(dys, xs, h0, w, b, v, c):
         + \Bigl(\frac{\partial h_{t+1}}{\partial h_t}\Bigr)^{\!\top}
         \frac{\partial L}{\partial h_{t+1}},
         \qquad
-        \frac{\partial h_{t+1}}{\partial h_t} = \mathrm{diag}(1 - h_{t+1}^2)\, W_{hh},
+        \frac{\partial h_{t+1}}{\partial h_t} = \mathrm{diag}(g'_{t+1})\, W_{hh},
 
-    and the shared weights' gradients are sums over the steps. A loss at step
-    :math:`T` reaches :math:`h_t` through the product
-    :math:`\prod_{s=t+1}^{T} \mathrm{diag}(1 - h_s^2) W_{hh}`, which shrinks
-    geometrically when :math:`\|W_{hh}\| < 1` (or the tanh saturates): the
-    vanishing gradient (:func:`hidden_state_jacobian_norms`).
+    (:math:`g'_{t+1} = 1 - h_{t+1}^2` for tanh) and the shared weights' gradients
+    are sums over the steps. A loss at step :math:`T` reaches :math:`h_t` through
+    the product :math:`\mathrm{diag}(g'_T) W_{hh} \cdots \mathrm{diag}(g'_{t+1}) W_{hh}`,
+    which shrinks geometrically when :math:`\max|g'|\,\|W_{hh}\| < 1` (or the
+    activation saturates): the vanishing gradient (:func:`hidden_state_jacobian_norms`).
 
     References
     ----------
     Lecture 14 (003_59d733786b3f0eb6.txt), "suffer gradient vanishing in
     back-prop through time"; Werbos (1990), "Backpropagation through time".
     """
+    activation = _activation(activation)
     xs, h0, w, b, v, c = _rnn_inputs(xs, h0, w, b, v, c)
-    hs = _rnn_states(xs, h0, w, b)
+    hs = _rnn_states(xs, h0, w, b, activation)
     logits = hs @ v.T + c  # (T, N, K)
     dys = check_shape(as_array(dys, "dys"), "dys", logits.shape)
     dlogits = softmax_backward(dys, logits)
@@ -341,7 +382,8 @@ def rnn_backward(dys, xs, h0, w, b, v, c):
     dh_next = np.zeros_like(h0)  # nothing flows back into h_T from the future
     for t in reversed(range(xs.shape[0])):
         h_prev = hs[t - 1] if t > 0 else h0
-        dxs[t], dh_next, dw_t, db_t = _rnn_step_backward(dhs[t] + dh_next, xs[t], h_prev, hs[t], w)
+        dxs[t], dh_next, dw_t, db_t = _rnn_step_backward(dhs[t] + dh_next, xs[t], h_prev, hs[t],
+                                                         w, activation)
         dw += dw_t
         db += db_t
     return dxs, dh_next, dw, db, dv, dc
@@ -417,7 +459,7 @@ def rnn_init(input_size, hidden_size, output_size, *, rng, spectral_radius=1.0, 
     return {"w": w, "b": np.zeros(h), "v": std_out * rng.normal(size=(k, h)), "c": np.zeros(k)}
 
 
-def hidden_state_jacobian_norms(xs, h0, w, b):
+def hidden_state_jacobian_norms(xs, h0, w, b, *, activation="tanh"):
     r"""The norms :math:`\|\partial h_T / \partial h_t\|_2` against the distance :math:`T - t`.
 
     Parameters
@@ -426,6 +468,8 @@ def hidden_state_jacobian_norms(xs, h0, w, b):
     h0 : ndarray, shape (N, H)
     w : ndarray, shape (H, D + H)
     b : ndarray, shape (H,)
+    activation : {'tanh', 'sigmoid', 'relu'}, default 'tanh'
+        :math:`g` of :func:`rnn_step`.
 
     Returns
     -------
@@ -435,10 +479,17 @@ def hidden_state_jacobian_norms(xs, h0, w, b):
 
     Notes
     -----
+    With :math:`J_s = \partial h_s/\partial h_{s-1} = \mathrm{diag}(g'_s)\, W_{hh}`
+    (:math:`g'_s = g'(a_s)`, e.g. :math:`1 - h_s^2` for tanh), the chain rule
+    multiplies the steps' Jacobians with the latest on the left:
+
     .. math::
-        \frac{\partial h_T}{\partial h_t} = \prod_{s = t + 1}^{T}
-        \mathrm{diag}(1 - h_s^2)\, W_{hh}, \qquad
-        \Bigl\|\frac{\partial h_T}{\partial h_t}\Bigr\| \le \|W_{hh}\|^{T - t}
+        \frac{\partial h_T}{\partial h_t} = J_T J_{T-1} \cdots J_{t+1}, \qquad
+        \Bigl\|\frac{\partial h_T}{\partial h_t}\Bigr\| \le
+        \bigl(\max|g'|\, \|W_{hh}\|\bigr)^{T - t}
+
+    with :math:`\max|g'|` = 1 for tanh and ReLU, 1/4 for the sigmoid
+    (:data:`MAX_DERIVATIVE`).
 
     A gradient from a loss at step :math:`T` reaches step :math:`t` multiplied
     by this Jacobian (transposed): with :math:`\|W_{hh}\| < 1` it vanishes
@@ -458,11 +509,13 @@ def hidden_state_jacobian_norms(xs, h0, w, b):
     >>> np.round(norms[:, 0], 4)  # h stays 0, so tanh' = 1 and the norm is 0.5^k
     array([1.    , 0.5   , 0.25  , 0.125 , 0.0625])
     """
+    activation = _activation(activation)
     xs = _sequence(xs)
     h0 = _state(h0, "h0", xs.shape[1])
     d, h = xs.shape[2], h0.shape[1]
     w, b = _cell(w, b, d, h, 1)
-    hs = _rnn_states(xs, h0, w, b)
+    hs = _rnn_states(xs, h0, w, b, activation)
+    g_prime = _G_PRIME[activation]
     w_hh = w[:, d:]
     n_steps, n = xs.shape[:2]
     jac = np.broadcast_to(np.eye(h), (n, h, h)).copy()  # (N, H, H): dh_T/dh_T
@@ -470,7 +523,7 @@ def hidden_state_jacobian_norms(xs, h0, w, b):
     norms[0] = 1.0
     for k in range(1, n_steps + 1):
         # dh_{s}/dh_{s-1} with s = T - k + 1, whose state is hs[T - k]
-        step = (1 - hs[n_steps - k] ** 2)[:, :, None] * w_hh  # (N, H, H)
+        step = g_prime(hs[n_steps - k])[:, :, None] * w_hh  # (N, H, H): diag(g'_s) W_hh
         jac = jac @ step
         norms[k] = np.linalg.norm(jac, ord=2, axis=(1, 2))
     return norms

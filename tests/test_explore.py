@@ -690,3 +690,90 @@ def test_init_explorer_he_with_leaky_relu_keeps_the_preactivation_and_sigmoid_de
     # Xavier + sigmoid: E[sigmoid'(z)^2] < 1/16 per layer (n Var(w) = 1 for square layers).
     r = e.update(init="xavier_normal", activation="sigmoid", depth=30, width=64)
     assert r["backward_var"][0] < 16.0 ** -29
+
+
+# ------------------------------------------------------------ dropout keep p = 1, RNN rectify g,
+# ------------------------------------------------------------ explorers on the library's defaults
+
+
+def test_dropout_keep_probability_one_is_reachable_and_drop_one_is_a_message():
+    e = explore.DropoutExplorer()
+    spec = e.controls["p"]
+    assert spec.min == 0.0 and spec.max == 1.0  # keep (0, 1] and drop [0, 1) both on the slider
+    for mode in ("classic", "inverted"):
+        r = e.update(mode=mode, p_means="keep", p=1.0)  # the lecture's output layer
+        assert "error" not in r and np.all(r["mask"] == 1)
+        np.testing.assert_allclose(r["out"], e.a)
+        np.testing.assert_allclose(r["test"], e.a)
+    r = e.update(p_means="drop", p=1.0)  # drop everything: invalid, shown as a message
+    assert "drop_prob" in r["error"] and e.message == r["error"]
+    r = e.update(p_means="drop", p=0.0)  # no dropout
+    assert "error" not in r and np.all(r["mask"] == 1)
+
+
+def _rnn_jacobian_norms_by_hand(activation, radius, input_scale, steps, seed):
+    """||dh_T/dh_{T-k}|| for the explorer's RNN, written out with its own g and g'."""
+    from lecturekit.explore.rnn import HIDDEN, INPUT, SEQUENCES
+    from lecturekit.rnn import rnn_init
+
+    rng = default_rng(seed)
+    p = rnn_init(INPUT, HIDDEN, 1, spectral_radius=radius, rng=rng)
+    xs = input_scale * rng.normal(size=(steps, SEQUENCES, INPUT))
+    w_xh, w_hh = p["w"][:, :INPUT], p["w"][:, INPUT:]
+    g = {"tanh": np.tanh, "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
+         "relu": lambda a: np.where(a > 0, a, 0.0)}[activation]
+    norms = np.empty((steps + 1, SEQUENCES))
+    for n in range(SEQUENCES):
+        h, pre = np.zeros(HIDDEN), []
+        for t in range(steps):
+            a = w_xh @ xs[t, n] + w_hh @ h
+            pre.append(a)
+            h = g(a)
+        jac = np.eye(HIDDEN)
+        norms[0, n] = 1.0
+        for k in range(1, steps + 1):
+            a = pre[steps - k]  # step s = T - k + 1: dh_s/dh_{s-1} = diag(g'(a_s)) W_hh
+            if activation == "tanh":
+                d = 1 - np.tanh(a) ** 2
+            elif activation == "sigmoid":
+                d = g(a) * (1 - g(a))
+            else:
+                d = (a > 0).astype(float)
+            jac = jac @ (d[:, None] * w_hh)  # the latest step on the left
+            norms[k, n] = np.linalg.norm(jac, 2)
+    return norms
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+def test_rnn_gradient_explorer_for_each_rectify_matches_the_jacobians_written_out(activation):
+    e = explore.RNNGradientExplorer()
+    r = e.update(activation=activation, radius=1.3, input_scale=0.7, steps=20, seed=2)
+    ref = _rnn_jacobian_norms_by_hand(activation, 1.3, 0.7, 20, 2)
+    np.testing.assert_allclose(r["norms"], ref, rtol=1e-9, atol=1e-300)
+    g_max = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}[activation]
+    np.testing.assert_allclose(r["bound"], (g_max * 1.3) ** np.arange(21), rtol=1e-12)
+    assert np.all(r["norms"] <= r["bound"][:, None] * (1 + 1e-10))
+
+
+def test_rnn_gradient_explorer_relu_ignores_the_input_scale_and_passes_nothing_without_input():
+    e = explore.RNNGradientExplorer()
+    a = e.update(activation="relu", radius=1.5, input_scale=0.5, steps=40)
+    b = e.update(activation="relu", radius=1.5, input_scale=2.0, steps=40)
+    np.testing.assert_allclose(a["norms"], b["norms"], rtol=1e-10)  # ReLU is positively homogeneous
+    z = e.update(activation="relu", radius=1.5, input_scale=0.0, steps=40)
+    assert np.all(z["norms"][0] == 1.0) and np.all(z["norms"][1:] == 0.0)  # h = 0, ReLU'(0) = 0
+    assert e.message is None and non_finite_data(e) == []
+
+
+def test_lstm_and_resnet_explorers_show_what_the_library_defaults_return():
+    from lecturekit.rnn import memory_retention
+
+    e = explore.LSTMMemoryExplorer()
+    r = e.update(forget_bias=5.0, weight_std=0.5, steps=100, seed=0)
+    np.testing.assert_array_equal(r["lstm"], memory_retention(5.0, steps=100, rng=default_rng(0)))
+    e = explore.ResNetExplorer()
+    r = e.update(depth=30, width=16, activation="tanh", init="xavier_normal", quantity="input",
+                 seed=1)
+    np.testing.assert_array_equal(
+        r["residual"], gradient_norms_by_depth(30, 16, residual=True, rng=default_rng(1),
+                                               activation="tanh").input_grad)

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from lecturekit.gradcheck import assert_gradcheck, numerical_gradient, rel_error
 from lecturekit.rng import default_rng
 from lecturekit.rnn import (
+    MAX_DERIVATIVE,
+    RNN_ACTIVATIONS,
     cell_state_update,
     hidden_state_jacobian_norms,
     lstm_backward,
@@ -60,14 +62,52 @@ def test_rnn_forward_is_the_step_repeated_and_outputs_are_softmax():
                                    rtol=1e-13)
 
 
-def test_rnn_step_backward_passes_gradcheck():
+# The lecture's "rectify" written out independently of lecturekit.activations.
+_G = {"tanh": np.tanh, "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
+      "relu": lambda a: np.where(a > 0, a, 0.0)}
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_rnn_step_with_another_rectify_is_that_function_of_w_times_the_concatenation(activation):
+    rng = default_rng(10)
+    x, h, w, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(4, 6)), \
+        rng.normal(size=4)
+    expected = _G[activation](np.concatenate([x, h], axis=1) @ w.T + b)
+    np.testing.assert_allclose(rnn_step(x, h, w, b, activation=activation), expected, rtol=1e-14)
+    # b = 0 is the notes' formula, rectify(w (x_t || h_{t-1})), with no bias
+    np.testing.assert_allclose(rnn_step(x, h, w, np.zeros(4), activation=activation),
+                               _G[activation](np.concatenate([x, h], axis=1) @ w.T), rtol=1e-14)
+
+
+def _away_from_the_kink(x, h, w, b):
+    """ReLU is not differentiable at 0: finite differences need every |a| well above eps."""
+    return np.abs(np.concatenate([x, h], axis=1) @ w.T + b).min() > 1e-3
+
+
+@pytest.mark.parametrize("activation", RNN_ACTIVATIONS)
+def test_rnn_step_backward_passes_gradcheck(activation):
     rng = default_rng(1)
     x, h, w, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(4, 6)), \
         rng.normal(size=4)
+    assert _away_from_the_kink(x, h, w, b)
     dh = rng.normal(size=(3, 4))
-    grads = rnn_step_backward(dh, x, h, w, b)
-    assert_gradcheck(lambda *a: np.sum(rnn_step(*a) * dh), [x, h, w, b], list(grads),
-                     names=["x", "h_prev", "w", "b"])
+    grads = rnn_step_backward(dh, x, h, w, b, activation=activation)
+    assert_gradcheck(lambda *a: np.sum(rnn_step(*a, activation=activation) * dh), [x, h, w, b],
+                     list(grads), names=["x", "h_prev", "w", "b"])
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_rnn_backward_through_time_with_another_rectify_passes_gradcheck(activation):
+    xs, h0, p, rng = _rnn_case(5, 2, 3, 4, 3, 11)
+    _, ys = rnn_forward(xs, h0, **p, activation=activation)
+    dys = rng.normal(size=ys.shape)
+    grads = rnn_backward(dys, xs, h0, **p, activation=activation)
+
+    def f(xs, h0, w, b, v, c):
+        return np.sum(rnn_forward(xs, h0, w, b, v, c, activation=activation)[1] * dys)
+
+    assert_gradcheck(f, [xs, h0, p["w"], p["b"], p["v"], p["c"]], list(grads),
+                     names=["xs", "h0", "w", "b", "v", "c"])
 
 
 @SMALL
@@ -102,17 +142,19 @@ def test_rnn_backward_with_a_cross_entropy_at_the_last_step_only():
     assert np.abs(dxs[0]).max() > 0
 
 
-def test_rnn_matches_pytorch_where_available():
+@pytest.mark.parametrize("activation", ["tanh", "relu"])  # nn.RNN's two nonlinearities
+def test_rnn_matches_pytorch_where_available(activation):
     torch = pytest.importorskip("torch")
     xs, h0, p, _ = _rnn_case(5, 2, 3, 4, 2, 7)
-    rnn = torch.nn.RNN(3, 4, nonlinearity="tanh").double()
+    rnn = torch.nn.RNN(3, 4, nonlinearity=activation).double()
     with torch.no_grad():
         rnn.weight_ih_l0.copy_(torch.from_numpy(p["w"][:, :3]))
         rnn.weight_hh_l0.copy_(torch.from_numpy(p["w"][:, 3:]))
         rnn.bias_ih_l0.copy_(torch.from_numpy(p["b"]))
         rnn.bias_hh_l0.zero_()
         out, _ = rnn(torch.from_numpy(xs), torch.from_numpy(h0)[None])
-    np.testing.assert_allclose(rnn_forward(xs, h0, **p)[0], out.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rnn_forward(xs, h0, **p, activation=activation)[0], out.numpy(),
+                               rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------------- vanishing gradients
@@ -124,13 +166,14 @@ def test_recurrent_matrix_has_the_requested_spectral_radius_and_norm():
     np.testing.assert_allclose(np.linalg.svd(W, compute_uv=False), 0.7, rtol=1e-12)
 
 
-def test_jacobian_norms_match_finite_difference_jacobians():
+@pytest.mark.parametrize("activation", RNN_ACTIVATIONS)
+def test_jacobian_norms_match_finite_difference_jacobians(activation):
     rng = default_rng(4)
     T, D, H = 5, 2, 3
     p = rnn_init(D, H, 1, rng=rng, spectral_radius=1.2)
     xs, h0 = rng.normal(size=(T, 1, D)), rng.normal(size=(1, H))
-    norms = hidden_state_jacobian_norms(xs, h0, p["w"], p["b"])
-    hs, _ = rnn_forward(xs, h0, **p)
+    norms = hidden_state_jacobian_norms(xs, h0, p["w"], p["b"], activation=activation)
+    hs, _ = rnn_forward(xs, h0, **p, activation=activation)
     states = np.concatenate([h0[None], hs])[:, 0]  # (T + 1, H): states[t] = h_t, t = 0..T
     for k in range(T + 1):
         t = T - k
@@ -138,7 +181,7 @@ def test_jacobian_norms_match_finite_difference_jacobians():
         def h_T(h_t, t=t):
             h = h_t[None]  # (1, H): one sequence
             for s in range(t, T):
-                h = rnn_step(xs[s], h, p["w"], p["b"])
+                h = rnn_step(xs[s], h, p["w"], p["b"], activation=activation)
             return h[0]
 
         jac = np.stack([numerical_gradient(lambda h, j=j: h_T(h)[j], [states[t]])[0]
@@ -154,6 +197,41 @@ def test_jacobian_norms_are_bounded_by_radius_to_the_distance(radius):
     norms = hidden_state_jacobian_norms(xs, np.zeros((4, 8)), p["w"], p["b"])
     bound = radius ** np.arange(31)[:, None]
     assert np.all(norms <= bound * (1 + 1e-10))
+
+
+@pytest.mark.parametrize("activation", RNN_ACTIVATIONS)
+@pytest.mark.parametrize("radius", [0.9, 1.5, 3.0])
+def test_jacobian_norms_are_bounded_by_max_derivative_times_radius(activation, radius):
+    # |g'| <= 1/4 for the sigmoid (at 0), <= 1 for tanh and ReLU: checked on a grid here,
+    # not taken from the code
+    a = np.linspace(-20, 20, 400001)
+    s = 1 / (1 + np.exp(-a))
+    g_max = {"tanh": np.max(1 - np.tanh(a) ** 2), "sigmoid": np.max(s * (1 - s)),
+             "relu": 1.0}[activation]
+    assert MAX_DERIVATIVE[activation] == pytest.approx(g_max, rel=1e-9)
+    rng = default_rng(8)
+    p = rnn_init(3, 8, 1, rng=rng, spectral_radius=radius)
+    norms = hidden_state_jacobian_norms(rng.normal(size=(30, 4, 3)), np.zeros((4, 8)), p["w"],
+                                        p["b"], activation=activation)
+    assert np.all(norms <= (g_max * radius) ** np.arange(31)[:, None] * (1 + 1e-10))
+
+
+def test_sigmoid_rnn_vanishes_even_where_tanh_does_not():
+    # rho = 2: the tanh RNN's bound 2^k allows growth; the sigmoid's (2/4)^k forces decay
+    p = rnn_init(1, 16, 1, spectral_radius=2.0, rng=default_rng(2))
+    xs, h0 = np.zeros((20, 1, 1)), np.zeros((1, 16))
+    tanh_norms = hidden_state_jacobian_norms(xs, h0, p["w"], p["b"])[:, 0]
+    np.testing.assert_allclose(tanh_norms, 2.0 ** np.arange(21), rtol=1e-10)  # h stays 0
+    sig_norms = hidden_state_jacobian_norms(xs, h0, p["w"], p["b"], activation="sigmoid")[:, 0]
+    assert sig_norms[-1] <= 0.5**20
+
+
+def test_relu_rnn_with_no_input_passes_no_gradient():
+    # h stays 0, and ReLU'(0) = 0 (PyTorch's convention): dh_T/dh_t = 0 for every t < T
+    p = rnn_init(1, 4, 1, spectral_radius=1.5, rng=default_rng(0))
+    norms = hidden_state_jacobian_norms(np.zeros((5, 1, 1)), np.zeros((1, 4)), p["w"], p["b"],
+                                        activation="relu")[:, 0]
+    assert norms[0] == 1.0 and np.all(norms[1:] == 0.0)
 
 
 def test_gradients_vanish_for_radius_below_one():
@@ -310,6 +388,10 @@ def test_wrong_shapes_raise_naming_the_argument():
         rnn_backward(np.zeros((4, 1, 3)), xs, np.zeros((1, 2)), **p)
     with pytest.raises(ValueError, match=r"weight_ih must have 4H rows"):
         lstm_weights_from_pytorch(np.zeros((6, 2)), np.zeros((6, 1)), np.zeros(6), np.zeros(6))
+    with pytest.raises(ValueError, match=r"activation must be one of 'tanh', 'sigmoid', 'relu'"):
+        rnn_forward(xs, np.zeros((1, 2)), **p, activation="softmax")
+    with pytest.raises(ValueError, match=r"activation must be one of"):
+        hidden_state_jacobian_norms(xs, np.zeros((1, 2)), p["w"], p["b"], activation="ReLU")
     with pytest.raises(ValueError, match=r"spectral_radius must be in \[0, inf\]"):
         recurrent_matrix(3, spectral_radius=-1.0, rng=default_rng(0))
     assert rel_error(p["w"], p["w"]) == 0

@@ -1,4 +1,13 @@
-r"""Dropout, classic and inverted: one mask, and train vs test in expectation (MLP lecture)."""
+r"""Dropout, classic and inverted: one mask, and train vs test in expectation (MLP lecture).
+
+*p is the* chooses what the slider's p means: the MLP lecture's (and PyTorch's)
+**drop** probability, or the 05/10/23 lecture's **keep** probability. The slider
+runs from 0 to 1 so that both conventions reach every valid value: a drop
+probability in [0, 1) (p = 0: no dropout) and a keep probability in (0, 1]
+(p = 1: no dropout, the lecture's recommendation for the output layer). Each
+convention's one invalid end, a drop probability of 1 or a keep probability of
+0 (no unit gets through), shows a message saying so in place of the figure.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +38,7 @@ class DropoutExplorer(Explorer):
     controls = {
         "mode": Choice(MODES, "inverted", "dropout"),
         "p_means": Choice(("drop", "keep"), "drop", "p is the"),
-        "p": Slider(0.0, 0.95, 0.05, 0.5, "p"),
+        "p": Slider(0.0, 1.0, 0.05, 0.5, "p"),
         "seed": Slider(0, 50, 1, 0, "mask seed", play=True),
         "samples": Slider(10, 2000, 10, 200, "masks averaged"),
     }
@@ -67,7 +76,11 @@ class DropoutExplorer(Explorer):
     def compute(self, *, mode, p_means, p, seed, samples):
         prob = {"drop_prob": p} if p_means == "drop" else {"keep_prob": p}
         rng = default_rng(seed)
-        out, mask = dropout(self.a, mode=mode, rng=rng, **prob)
+        try:
+            out, mask = dropout(self.a, mode=mode, rng=rng, **prob)
+        except ValueError as exc:  # drop p = 1 or keep p = 0: every unit dropped
+            raise ValueError(f"p = {p:g} as the {p_means} probability lets no unit through.\n"
+                             f"{exc}") from exc
         # (samples, UNITS): one fresh mask per row, from the same generator.
         many, _ = dropout(np.broadcast_to(self.a, (samples, UNITS)), mode=mode, rng=rng, **prob)
         test, _ = dropout(self.a, mode=mode, training=False, **prob)

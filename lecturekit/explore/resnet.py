@@ -7,12 +7,17 @@ the same upstream gradient: plain, :math:`x_{l+1} = g(W_l x_l)`, and residual,
 against the layer :math:`l`, from :func:`lecturekit.resnet.gradient_norms_by_depth`.
 
 What to look for: with the sigmoid the plain stack's gradient falls by about
-4 per layer, to 1e-60 at depth 100, while the residual one stays near its top
+4 per layer, below 1e-60 at depth 100, while the residual one stays near its top
 value (:math:`\partial x_{l+1}/\partial x_l = I + \partial f_l/\partial x_l`:
 the identity keeps each factor near 1). The residual sum is not a cure-all:
-with ReLU (or no activation) each block adds variance and the residual
+with tanh, ReLU or no activation each block adds variance and the residual
 gradient *grows* with depth, which is why real ResNets put batch norm inside
 :math:`f_l`.
+
+The settings (batch of :data:`BATCH`) are
+:func:`~lecturekit.resnet.gradient_norms_by_depth`'s defaults, so a call with
+the same depth, width, activation, init and ``rng=default_rng(seed)`` gives the
+explorer's numbers.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from ..rng import default_rng
 from ._base import FONT, Choice, Explorer, Slider, register, set_lims
 
 DEPTH_MAX = 100
-BATCH = 16
+BATCH = 32  # gradient_norms_by_depth's default batch_size
 # The y-range is the narrowest of these that holds the curves: a few fixed ranges, each
 # with its own cached background (a new range costs one full redraw, once).
 RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))

@@ -1,18 +1,24 @@
 r"""Gradients through time: the vanilla RNN's vanishing Jacobians, the LSTM's memory (Lecture 14).
 
 :class:`RNNGradientExplorer` draws :math:`\|\partial h_T/\partial h_t\|` against
-the distance :math:`T - t` for a tanh RNN whose recurrent weight has spectral
-radius :math:`\rho` (:func:`lecturekit.rnn.hidden_state_jacobian_norms`), with
-the bound :math:`\rho^{T-t}`. What to look for: below :math:`\rho = 1` the
-norm falls geometrically; with no input it sits exactly on the bound (tanh' = 1
-at 0); inputs push the tanh into saturation and the gradient vanishes faster,
-even for :math:`\rho > 1` — "suffer gradient vanishing in back-prop through time".
+the distance :math:`T - t` for an RNN :math:`h_t = g(W_{xh} x_t + W_{hh} h_{t-1})`
+whose recurrent weight has spectral radius :math:`\rho`
+(:func:`lecturekit.rnn.hidden_state_jacobian_norms`), with the bound
+:math:`(\max|g'|\,\rho)^{T-t}`; :math:`g` is tanh, the sigmoid or ReLU (the
+lecture's "Rectify: ReLU sigmoid"). What to look for: for tanh, below
+:math:`\rho = 1` the norm falls geometrically; with no input it sits exactly on
+the bound (tanh' = 1 at 0); inputs push the tanh into saturation and the
+gradient vanishes faster, even for :math:`\rho > 1` — "suffer gradient
+vanishing in back-prop through time". The sigmoid's :math:`\sigma' \le 1/4`
+makes it vanish unless :math:`\rho > 4`; ReLU does not saturate (ReLU' is 0
+or 1), so its gradient grows or shrinks with :math:`\rho` and the share of
+active units.
 
 :class:`LSTMMemoryExplorer` draws the share of the memory :math:`C_0` still in
 :math:`C_t`, :math:`\prod_{s \le t} f_s` averaged over units and sequences
 (:func:`lecturekit.rnn.memory_retention`), against :math:`t`, for a forget-gate
 bias :math:`b_f`; beside it the constant-gate value :math:`\sigma(b_f)^t` and
-the vanilla RNN's :math:`\|\partial h_T/\partial h_{T-t}\|` (a loss at step T = 100). The same product is
+the tanh RNN's :math:`\|\partial h_T/\partial h_{T-t}\|` (a loss at step T = 100). The same product is
 the factor by which the memory path multiplies a gradient on its way back.
 What to look for: raising :math:`b_f` opens the forget gate (:math:`f \to 1`,
 the special case :math:`C_t = C_{t-1} + \Delta C_t`) and the memory lasts
@@ -28,27 +34,36 @@ from matplotlib.lines import Line2D
 
 from ..activations import sigmoid
 from ..rng import default_rng
-from ..rnn import hidden_state_jacobian_norms, memory_retention, rnn_init
-from ._base import FONT, Explorer, Slider, register
+from ..rnn import (
+    MAX_DERIVATIVE,
+    RNN_ACTIVATIONS,
+    hidden_state_jacobian_norms,
+    memory_retention,
+    rnn_init,
+)
+from ._base import FONT, Choice, Explorer, Slider, register
 from .resnet import _fmt, _memoised, gradient_axes, log_axis, log_range, show_log_range
 
 STEPS_MAX = 100
 HIDDEN, INPUT, SEQUENCES = 16, 4, 4
+LSTM_SEQUENCES = 8  # memory_retention's default batch_size: the explorer shows what it returns
 MEMORY_RANGE = (1e-10, 3.0)
 _RNN, _LSTM = "#d62728", "#1f77b4"
 
 
-def rnn_jacobian_norms(radius, steps, input_scale, seed):
+def rnn_jacobian_norms(radius, steps, input_scale, seed, activation="tanh"):
     r""":math:`\|\partial h_T / \partial h_{T-k}\|`, k = 0..T, for SEQUENCES random sequences.
 
-    A tanh RNN with :data:`HIDDEN` units, :math:`W_{hh}` of spectral radius
-    ``radius`` (:func:`lecturekit.rnn.rnn_init`), :math:`h_0 = 0` and inputs
-    ``input_scale`` times standard normal; returns an array of shape (T + 1, SEQUENCES).
+    An RNN with :data:`HIDDEN` units and activation ``activation``, :math:`W_{hh}`
+    of spectral radius ``radius`` (:func:`lecturekit.rnn.rnn_init`), bias 0,
+    :math:`h_0 = 0` and inputs ``input_scale`` times standard normal; returns an
+    array of shape (T + 1, SEQUENCES).
     """
     rng = default_rng(seed)
     p = rnn_init(INPUT, HIDDEN, 1, spectral_radius=radius, rng=rng)
     xs = input_scale * rng.normal(size=(steps, SEQUENCES, INPUT))  # (T, N, D)
-    return hidden_state_jacobian_norms(xs, np.zeros((SEQUENCES, HIDDEN)), p["w"], p["b"])
+    return hidden_state_jacobian_norms(xs, np.zeros((SEQUENCES, HIDDEN)), p["w"], p["b"],
+                                       activation=activation)
 
 
 def _geometric_mean(norms):
@@ -67,6 +82,7 @@ class RNNGradientExplorer(Explorer):
     """The vanilla RNN's gradient norm ||∂h_T/∂h_t|| against T − t, for a spectral radius."""
 
     controls = {
+        "activation": Choice(RNN_ACTIVATIONS, "tanh", "rectify g"),
         "radius": Slider(0.5, 2.0, 0.05, 0.9, "spectral radius ρ of W_hh"),
         "input_scale": Slider(0.0, 2.0, 0.1, 0.5, "input scale"),
         "steps": Slider(10, STEPS_MAX, 10, 60, "sequence length T"),
@@ -83,21 +99,24 @@ class RNNGradientExplorer(Explorer):
         (self.bound,) = ax.plot([], [], color="black", lw=1.5, ls="--")
         proxies = [Line2D([], [], color=_RNN, lw=3), Line2D([], [], color=_RNN, lw=1, alpha=0.5),
                    Line2D([], [], color="black", lw=1.5, ls="--")]
-        ax.legend(proxies, ["geometric mean", "each sequence", r"bound $\rho^{T-t}$"],
+        ax.legend(proxies, ["geometric mean", "each sequence",
+                            r"bound $(\max|g'|\,\rho)^{T-t}$"],
                   loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         fig.text(0.08, 0.86, r"$\|\partial h_T / \partial h_t\|$,   "
-                 r"$h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1})$", fontsize=FONT + 2)
+                 r"$h_t = g(W_{xh} x_t + W_{hh} h_{t-1})$", fontsize=FONT + 2)
         # One text for the settings and the numbers: each changed text costs a re-render.
         self.numbers = fig.text(0.70, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
 
-    def compute(self, *, radius, input_scale, steps, seed):
-        norms = _memoised(self._cache, (radius, input_scale, steps, seed),
-                          lambda: rnn_jacobian_norms(radius, steps, input_scale, seed))
+    def compute(self, *, activation, radius, input_scale, steps, seed):
+        norms = _memoised(self._cache, (activation, radius, input_scale, steps, seed),
+                          lambda: rnn_jacobian_norms(radius, steps, input_scale, seed, activation))
         lag = np.arange(steps + 1)
         mean = _geometric_mean(norms)
-        bound = radius ** lag.astype(float)
+        g_max = MAX_DERIVATIVE[activation]
+        bound = (g_max * radius) ** lag.astype(float)
         return {"lag": lag, "norms": norms, "mean": mean, "bound": bound,
                 "range": log_range(norms),
+                "activation": activation, "max_derivative": g_max,
                 "radius": radius, "input_scale": input_scale, "steps": steps,
                 "at_10": float(mean[min(10, steps)]), "at_T": float(mean[-1])}
 
@@ -108,8 +127,10 @@ class RNNGradientExplorer(Explorer):
         self.mean.set_data(r["lag"], clip(r["mean"]))
         self.bound.set_data(r["lag"], clip(r["bound"]))
         steps = r["steps"]
-        self.numbers.set_text(f"ρ = {r['radius']:.2f}, input scale {r['input_scale']:.1f}\n\n"
-                              f"T − t   norm    ρ^(T−t)\n"
+        g_max = "1/4" if r["max_derivative"] == 0.25 else f"{r['max_derivative']:g}"
+        self.numbers.set_text(f"g = {r['activation']}, max|g'| = {g_max}\n"
+                              f"ρ = {r['radius']:.2f}, input scale {r['input_scale']:.1f}\n\n"
+                              f"T − t   norm    bound\n"
                               f"{min(10, steps):5d}  {_fmt(r['at_10']):>7s}  "
                               f"{_fmt(r['bound'][min(10, steps)]):>7s}\n"
                               f"{steps:5d}  {_fmt(r['at_T']):>7s}  {_fmt(r['bound'][-1]):>7s}")
@@ -142,7 +163,7 @@ class LSTMMemoryExplorer(Explorer):
         (self.constant,) = ax.plot([], [], color=_LSTM, lw=1.5, ls="--",
                                    label=r"constant gates: $\sigma(b_f)^t$")
         (self.rnn,) = ax.plot([], [], color=_RNN, lw=3,
-                              label=r"vanilla RNN: $\|\partial h_T / \partial h_{T-t}\|$")
+                              label=r"tanh RNN: $\|\partial h_T / \partial h_{T-t}\|$")
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 2, frameon=False)
         fig.text(0.08, 0.86, r"$C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t$,   "
                  r"$f_t = \sigma(w_f [x_t; h_{t-1}] + b_f)$", fontsize=FONT + 2)
@@ -157,7 +178,7 @@ class LSTMMemoryExplorer(Explorer):
         kept = _memoised(self._cache, ("lstm", forget_bias, weight_std, seed),
                          lambda: memory_retention(forget_bias, steps=STEPS_MAX,
                                                   rng=default_rng(seed), hidden_size=HIDDEN,
-                                                  input_size=INPUT, batch_size=SEQUENCES,
+                                                  input_size=INPUT, batch_size=LSTM_SEQUENCES,
                                                   weight_std=weight_std))[:steps + 1]
         rnn = _memoised(self._cache, ("rnn", radius, seed),
                         lambda: _geometric_mean(rnn_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
