@@ -858,8 +858,8 @@ def conv_matrix(input_shape, kernel, *, stride=1, padding=0, dilation=1):
         0 & 0 & 0 & 0 & k_1 & k_2 & 0 & k_3 & k_4
         \end{pmatrix}.
 
-    The notes print five rows (the third twice, the last without its leading
-    zero); see :func:`lecture3_example_conv_matrix`. Gradients:
+    The notes print five rows (the third twice, and a last one with only eight
+    entries); see :func:`lecture3_example_conv_matrix`. Gradients:
     :math:`\nabla_x L = K^T \nabla_y L` and :math:`\nabla_K L = \nabla_y L\,
     x^T`, whose entries summed over each kernel entry's positions give
     :math:`\nabla_k L` (:func:`conv_matrix_kernel_grad`). Quadratic in the image
@@ -1052,9 +1052,12 @@ def lecture3_example_conv_matrix():
     -----
     Erratum. A 2×2 kernel has 2×2 positions on a 3×3 input, so :math:`K` is
     4×9 (``conv_matrix_pattern((3, 3), (2, 2)) + 1``). The notes print 5 rows:
-    rows 1–3 are right, row 4 repeats row 3, and row 5 is the true row 4
-    :math:`(0\,0\,0\,0\,k_1\,k_2\,0\,k_3\,k_4)` with its first zero lost (8
-    entries). The matrix :math:`dK` printed a few lines later is right.
+    rows 1–3 are right, row 4 repeats row 3, and row 5,
+    :math:`(0\,0\,0\,k_1\,k_2\,0\,k_3\,k_4)`, has only 8 entries. Which zero
+    was lost cannot be told: with a zero in front it is the true row 4
+    :math:`(0\,0\,0\,0\,k_1\,k_2\,0\,k_3\,k_4)`, with a zero at the end it is
+    row 3 once more. Either way the printed rows 1–4 give :math:`y_3` twice and
+    never :math:`y_4`. The matrix :math:`dK` printed a few lines later is right.
 
     References
     ----------

@@ -114,7 +114,14 @@ def max_pool2d(x, kernel_size, *, stride=None, padding=0):
     -----
     :math:`y[n, c, i, j] = \max_{u,v} x_p[n, c, iS + u, jS + v]`. The lecture's
     motivation: a little invariance to small shifts, accumulating over several
-    poolings, and none to scaling, rotation or colour.
+    poolings, and none to scaling, rotation or colour. What does hold exactly
+    is a covariance (the pooled map of the transformed input is the
+    transformed pooled map) for: shifts by multiples of :math:`S` (if nothing
+    crosses the border); 90° rotations and flips when the windows tile the
+    input (:math:`F = S`, :math:`H` and :math:`W` multiples of :math:`S`); and
+    increasing pixel-wise maps :math:`\phi` (:math:`\max \phi(x) =
+    \phi(\max x)`, e.g. :math:`c\,x` with :math:`c > 0`). Not for other
+    rotations, rescaling, or decreasing maps such as :math:`1 - x`.
 
     References
     ----------

@@ -777,3 +777,91 @@ def test_lstm_and_resnet_explorers_show_what_the_library_defaults_return():
     np.testing.assert_array_equal(
         r["residual"], gradient_norms_by_depth(30, 16, residual=True, rng=default_rng(1),
                                                activation="tanh").input_grad)
+
+
+# ------------------------------------------------------------------ Lecture 3: output_padding, dilation
+
+
+@pytest.mark.parametrize("size, kernel, padding, stride, dilation, o", [
+    (2, 3, 0, 2, 1, 1),   # the lecture's picture with o = 1: 2x2 -> 6x6
+    (3, 3, 1, 3, 1, 2),
+    (3, 2, 0, 1, 2, 1),   # o < max(S, d) allows o = 1 with stride 1 and dilation 2
+    (4, 3, 2, 2, 2, 1),
+])
+def test_conv_arithmetic_output_padding_grid_is_the_adjoint_of_the_strided_convolution(
+        size, kernel, padding, stride, dilation, o):
+    from lecturekit.conv import conv2d
+
+    e = explore.ConvArithmeticExplorer()
+    r = e.update(size=size, kernel=kernel, padding=padding, stride=stride, dilation=dilation,
+                 transposed=True, output_padding=o, position=0)
+    m = r["m"]
+    assert e.params["output_padding"] == o and r["numbers"].endswith(f"+ {o} + 1 = {m}")
+    assert m == (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + o + 1  # PyTorch's
+    # The drawn grid: the input spread out, padded, o more cells at the bottom and the right.
+    cells = r["cells"]
+    assert np.sum(cells == 0) == size ** 2 and len(cells) == m + dilation * (kernel - 1)
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(size, size)), rng.normal(size=(kernel, kernel))
+    grid = np.zeros(cells.shape)
+    grid[cells == 0] = x.ravel()  # row-major, as drawn
+    flipped = w[::-1, ::-1]
+    y = np.array([[sum(grid[i + dilation * a, j + dilation * b] * flipped[a, b]
+                       for a in range(kernel) for b in range(kernel))
+                   for j in range(m)] for i in range(m)])
+    # The stride-1 convolution over the grid is K^T x for the convolution K of an m x m input,
+    # cut to size x size (PyTorch's o < max(S, d) lets o >= S when d > S, and then K of an
+    # m x m input has more outputs): <K u, x> = <u, K^T x> for every u (here: 3 random ones).
+    for _ in range(3):
+        u = rng.normal(size=(m, m))
+        Ku = conv2d(u[None, None], w[None, None], stride=stride, padding=padding,
+                    dilation=dilation)[0, 0]
+        assert Ku.shape == (size + o // stride,) * 2
+        Ku = Ku[:size, :size]
+        assert np.sum(Ku * x) == pytest.approx(np.sum(u * y), rel=1e-12, abs=1e-12)
+
+
+def test_conv_arithmetic_output_padding_is_pinned_below_max_stride_dilation_and_off_when_direct():
+    e = explore.ConvArithmeticExplorer(size=2, kernel=3, stride=2, transposed=True,
+                                       output_padding=1)
+    assert e.params["output_padding"] == 1 and e.result["m"] == 6
+    assert e.widget is not None and e.inputs["output_padding"].max == 1
+    e.inputs["stride"].value = 3
+    assert e.inputs["output_padding"].max == 2 and e.params["output_padding"] == 1
+    e.inputs["stride"].value = 1  # o < max(S, d) = 1: o = 0
+    assert e.params["output_padding"] == 0 and e.inputs["output_padding"].max == 0
+    r = e.update(size=5, stride=2, output_padding=1, transposed=False)  # a direct one has no o
+    assert e.params["output_padding"] == 0 and r["m"] == 2
+    assert r["numbers"] == "m = (5 − 3 + 2·0)/2 + 1 = 2"
+    # The calls of the notebooks, without output_padding, are unchanged.
+    assert e.peek(size=5, kernel=3, padding=1, stride=2, dilation=1)["m"] == 3
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding, dilation", [
+    (5, 2, 1, 0, 2), (6, 3, 1, 1, 2), (6, 2, 2, 0, 3), (4, 2, 1, 1, 3),
+])
+def test_conv_matrix_explorer_dilation_is_the_matrix_of_the_spread_out_kernel(
+        size, kernel, stride, padding, dilation):
+    from scipy.signal import correlate2d
+
+    r = explore.ConvMatrixExplorer().update(size=size, kernel=kernel, stride=stride,
+                                            padding=padding, dilation=dilation)
+    assert "error" not in r and max(r["diff_y"], r["diff_dx"], r["diff_dk"]) < 1e-12
+    span = dilation * (kernel - 1) + 1
+    m = (size - span + 2 * padding) // stride + 1
+    pattern = r["pattern"]
+    assert r["m"] == m and pattern.shape == (m * m, size * size)
+    rng = np.random.default_rng(1)
+    k, x = rng.normal(size=(kernel, kernel)), rng.normal(size=(size, size))
+    K = np.where(pattern >= 0, k.ravel()[np.maximum(pattern, 0)], 0.0)  # the drawn matrix
+    spread = np.zeros((span, span))
+    spread[::dilation, ::dilation] = k  # zeros between the kernel's entries
+    ref = correlate2d(np.pad(x, padding), spread, mode="valid")[::stride, ::stride]
+    np.testing.assert_allclose(K @ x.ravel(), ref.ravel(), rtol=1e-12, atol=1e-12)
+    assert r["k1_positions"] == [(int(a) + 1, int(b) + 1) for a, b in np.argwhere(pattern == 0)]
+
+
+def test_conv_matrix_explorer_dilated_kernel_too_large_is_a_message_with_f_prime():
+    e = explore.ConvMatrixExplorer()
+    r = e.update(size=3, kernel=3, stride=1, padding=0, dilation=3)
+    assert "F' = 3·(3 − 1) + 1 = 7" in r["error"] and e.message == r["error"]

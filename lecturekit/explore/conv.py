@@ -7,7 +7,13 @@ conv_arithmetic animations) and Lecture 4's output size
 A transposed convolution is drawn the way conv_arithmetic draws it: as a
 direct, stride-1 convolution over the input with :math:`S - 1` zeros inserted
 between its cells and :math:`d(F - 1) - P` cells of zero padding around it
-(negative padding crops).
+(negative padding crops), plus ``output_padding`` :math:`o` more cells at the
+bottom and on the right: :math:`m = (W - 1)S - 2P + d(F - 1) + o + 1`, as
+PyTorch's ``ConvTranspose2d``. A convolution with stride :math:`S` maps up to
+:math:`S` input sizes to the same output size (5 and 6 both give 2 for
+:math:`F = 3, S = 2`); :math:`o` picks which of them the transposed
+convolution returns. PyTorch requires :math:`o < \max(S, d)`: the control
+is pinned to that range when "transposed" is on, and to 0 when it is off.
 """
 
 from __future__ import annotations
@@ -49,20 +55,29 @@ class ConvArithmeticExplorer(Explorer):
         "stride": Slider(1, 3, 1, 1, "stride S"),
         "dilation": Slider(1, 3, 1, 1, "dilation d"),
         "transposed": Toggle(False, "transposed"),
+        "output_padding": Slider(0, 2, 1, 0, "output padding o (transposed)"),
         "position": Slider(0, 28 * 28 - 1, 1, 0, "output cell", play=True),
     }
 
     def limits(self, params):
+        # output_padding o < max(S, d) (PyTorch's rule), and only for a transposed convolution.
+        o_max = max(params["stride"], params["dilation"]) - 1 if params["transposed"] else 0
+        ranges = {"output_padding": (0, o_max)}
         try:
-            m = self._output_size(**params)
+            m = self._output_size(**{**params, "output_padding": min(params["output_padding"],
+                                                                       o_max)})
         except ValueError:
-            return {}
-        return {"position": (0, max(m * m - 1, 0))}
+            return ranges
+        ranges["position"] = (0, max(m * m - 1, 0))
+        return ranges
 
     @staticmethod
-    def _output_size(*, size, kernel, padding, stride, dilation, transposed, **_):
-        f = conv_transpose_output_size if transposed else conv_output_size
-        return f(size, kernel, stride=stride, padding=padding, dilation=dilation)
+    def _output_size(*, size, kernel, padding, stride, dilation, transposed, output_padding,
+                     **_):
+        if transposed:
+            return conv_transpose_output_size(size, kernel, stride=stride, padding=padding,
+                                              output_padding=output_padding, dilation=dilation)
+        return conv_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation)
 
     def build(self, fig):
         self.ax_in = fig.add_axes((0.03, 0.10, 0.45, 0.66))
@@ -92,14 +107,17 @@ class ConvArithmeticExplorer(Explorer):
         fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=FONT - 2,
                    frameon=False, bbox_to_anchor=(0.5, 0.0))
 
-    def compute(self, *, size, kernel, padding, stride, dilation, transposed, position):
+    def compute(self, *, size, kernel, padding, stride, dilation, transposed, output_padding,
+                position):
         span = dilation * (kernel - 1) + 1  # the dilated kernel's extent F'
         dilated = f"F' = {dilation}·({kernel} − 1) + 1 = {span},   " if dilation > 1 else ""
+        extra = output_padding if transposed else 0  # cells added at the bottom and right
         if transposed:
-            text = (f"m = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) + 1")
+            text = (f"m = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) "
+                    f"+ {output_padding} + 1")
             pad = dilation * (kernel - 1) - padding  # of the equivalent direct convolution
             step, gap = 1, stride
-            formula = r"$m = (W - 1)\,S - 2P + d\,(F - 1) + 1$   (transposed)"
+            formula = r"$m = (W - 1)\,S - 2P + d\,(F - 1) + o + 1$   (transposed)"
         else:
             frac = f"({size} − {span} + 2·{padding})/{stride}"
             text = f"m = {frac} + 1" if (size - span + 2 * padding) % stride == 0 else \
@@ -108,11 +126,13 @@ class ConvArithmeticExplorer(Explorer):
             formula = r"$m = (W - F' + 2P)/S + 1,\quad F' = d\,(F - 1) + 1$"
         try:
             m = self._output_size(size=size, kernel=kernel, padding=padding, stride=stride,
-                                  dilation=dilation, transposed=transposed)
+                                  dilation=dilation, transposed=transposed,
+                                  output_padding=output_padding)
         except ValueError as exc:
             raise ValueError(f"{dilated}{text}\n\n{exc}") from exc
-        # The grid the kernel slides over: input cells (spread out by `gap`), zeros, padding.
-        u = np.arange((size - 1) * gap + 1 + 2 * pad) - pad  # index into the spread input
+        # The grid the kernel slides over: input cells (spread out by `gap`), zeros, padding,
+        # and `extra` more cells at the end (bottom, right) for the output padding.
+        u = np.arange((size - 1) * gap + 1 + 2 * pad + extra) - pad  # index into the spread input
         inside = (u >= 0) & (u <= (size - 1) * gap)
         real = inside & (u % gap == 0)
         kind = np.where(real, 0, np.where(inside, 1, 2))  # 0 input, 1 inserted zero, 2 padding
@@ -122,7 +142,7 @@ class ConvArithmeticExplorer(Explorer):
                 for a in range(kernel) for b in range(kernel)]
         return {"m": m, "cells": cells, "row": r, "col": c, "taps": taps, "pad": pad, "gap": gap,
                 "formula": formula, "numbers": dilated + f"{text} = {m}", "transposed": transposed,
-                "size": size}
+                "output_padding": extra, "size": size}
 
     def draw(self, res):
         n, m = len(res["cells"]), res["m"]
@@ -148,8 +168,11 @@ class ConvArithmeticExplorer(Explorer):
         self.footprint.set_linewidth(min(3.0, 2 * cell))
         w = res["size"]
         if res["transposed"]:
-            self.title_in.set_text(f"input {w}×{w} → {n}×{n}  ({res['gap'] - 1} zeros between "
-                                   f"cells, padding {res['pad']})")
+            zeros = res["gap"] - 1
+            # o more cells of padding at the bottom and on the right
+            extra = f", o = {res['output_padding']}" if res["output_padding"] else ""
+            self.title_in.set_text(f"input {w}×{w} → {n}×{n}: {zeros} zero{'s' * (zeros != 1)} "
+                                   f"between, padding {res['pad']}{extra}")
         else:
             self.title_in.set_text(f"input {w}×{w} → {n}×{n} with padding {res['pad']}")
         self.title_out.set_text(f"output {m}×{m}: cell ({res['row']}, {res['col']})")

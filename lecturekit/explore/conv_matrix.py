@@ -6,7 +6,10 @@ from the kernel entries :math:`k_1, k_2, \dots` (numbered row by row). Each
 entry gets a colour; the matrix is drawn cell by cell (white: 0), from
 :func:`lecturekit.conv.conv_matrix_pattern`. Row :math:`r` is output
 :math:`y_r`, column :math:`c` input :math:`x_c`; padding zeros have no column
-(their :math:`x` is 0), and a stride skips rows of windows.
+(their :math:`x` is 0), a stride skips rows of windows, and a dilation
+:math:`d` spreads each row's kernel entries apart (:math:`k_2` sits
+:math:`d` columns after :math:`k_1`, :math:`k_3` :math:`d` image rows, i.e.
+:math:`dW` columns, after it): the matrix of the kernel with zeros inserted.
 
 The panel on the left checks the lecture's gradients numerically on a seeded
 random :math:`x`, :math:`k` and :math:`\nabla_y L`, against
@@ -76,6 +79,7 @@ class ConvMatrixExplorer(Explorer):
         "kernel": Slider(2, 3, 1, 2, "kernel kh = kw"),
         "stride": Slider(1, 3, 1, 1, "stride S"),
         "padding": Slider(0, 2, 1, 0, "padding P"),
+        "dilation": Slider(1, 3, 1, 1, "dilation d"),
     }
     figsize = FIGSIZE
 
@@ -99,7 +103,7 @@ class ConvMatrixExplorer(Explorer):
         self.k_labels = {k: [self.k_ax.text((q % k + 0.5) / k, (q // k + 0.5) / k, f"k{q + 1}",
                                             ha="center", va="center", fontsize=FONT)
                              for q in range(k * k)] for k in (2, 3)}
-        fig.text(0.03, 0.88, "kernel k (row by row)", fontsize=FONT)
+        self.k_title = fig.text(0.03, 0.88, "", fontsize=FONT)
         self.title = fig.text(0.3, 0.93, "", fontsize=FONT + 2)
         fig.text(0.3, 0.865, "rows: outputs y_r · columns: inputs x_c (row by row) · white: 0 · "
                  "thick: next image row", fontsize=FONT - 1)
@@ -110,13 +114,15 @@ class ConvMatrixExplorer(Explorer):
         self.positions = fig.text(0.03, 0.14, "", fontsize=FONT - 2, va="bottom")
         fig.text(0.03, 0.08, "(∇k L)_1 sums ∇K L there", fontsize=FONT - 2, va="bottom")
 
-    def compute(self, *, size, kernel, stride, padding):
+    def compute(self, *, size, kernel, stride, padding, dilation):
         n, k = size, kernel
+        span = dilation * (k - 1) + 1  # the dilated kernel's extent F'
         try:
-            m = conv_output_size(n, k, stride=stride, padding=padding)
+            m = conv_output_size(n, k, stride=stride, padding=padding, dilation=dilation)
         except ValueError as exc:
-            raise ValueError(f"m = ({n} − {k} + 2·{padding})/{stride} + 1\n\n{exc}") from exc
-        geometry = dict(stride=stride, padding=padding)
+            raise ValueError(f"F' = {dilation}·({k} − 1) + 1 = {span},   "
+                             f"m = ({n} − {span} + 2·{padding})/{stride} + 1\n\n{exc}") from exc
+        geometry = dict(stride=stride, padding=padding, dilation=dilation)
         pattern = conv_matrix_pattern((n, n), (k, k), **geometry)  # (m*m, n*n)
         rng = default_rng(SEED)
         x, w, dy = rng.normal(size=(n, n)), rng.normal(size=(k, k)), rng.normal(size=(m, m))
@@ -126,7 +132,8 @@ class ConvMatrixExplorer(Explorer):
         dk = conv_matrix_kernel_grad(np.outer(dy.ravel(), x.ravel()), (n, n), (k, k), **geometry)
         return {
             "pattern": pattern, "m": m, "size": n, "kernel": k, "stride": stride,
-            "padding": padding, "exact": (n - k + 2 * padding) % stride == 0,
+            "padding": padding, "dilation": dilation, "span": span,
+            "exact": (n - span + 2 * padding) % stride == 0,
             "diff_y": float(np.max(np.abs(K @ x.ravel() - y.ravel()))),
             "diff_dx": float(np.max(np.abs(K.T @ dy.ravel() - dx[0, 0].ravel()))),
             "diff_dk": float(np.max(np.abs(dk - dw[0, 0]))),
@@ -153,8 +160,11 @@ class ConvMatrixExplorer(Explorer):
                 if text.get_visible() != (size == k):
                     text.set_visible(size == k)
         floor = "" if r["exact"] else " (floored)"
+        span = r["span"]  # F' = d(F - 1) + 1, the kernel's extent; F itself when d = 1
         self.title.set_text(f"y = Kx:  K is (m·m) × (H·W) = {rows} × {cols},  "
-                            f"m = ({n} − {k} + 2·{r['padding']})/{r['stride']} + 1 = {m}{floor}")
+                            f"m = ({n} − {span} + 2·{r['padding']})/{r['stride']} + 1 = {m}{floor}")
+        self.k_title.set_text("kernel k (row by row)" if r["dilation"] == 1 else
+                              f"kernel k, dilation {r['dilation']}: F' = {span}")
         self.checks.set_text(f"y = Kx vs conv2d    {_fmt_diff(r['diff_y'])}\n"
                              f"Kᵀ∇y L vs dx        {_fmt_diff(r['diff_dx'])}\n"
                              f"Σ ∇K L vs dk        {_fmt_diff(r['diff_dk'])}")

@@ -2,7 +2,9 @@ r"""Max pooling and small shifts: how much of the pooled output survives moving 
 
 Lecture 3, "What is pooling?": the usual motivation is invariance to small
 shifts, several max-poolings accumulate invariance to stronger shifts, and
-there is none to scaling, rotation or colour. Here a handwritten digit
+there is no invariance to scaling, rotation or colour (exact covariances with
+90° rotations and increasing intensity maps are checked in the notebook, not
+here). Here a handwritten digit
 (:func:`lecturekit.datasets.load_digits`, 8×8, placed in the middle of a
 14×14 canvas so that shifts of up to 3 pixels lose nothing) is shifted by
 :math:`k` pixels and max-pooled (:func:`lecturekit.pool.max_pool2d`, once or
