@@ -865,3 +865,23 @@ def test_conv_matrix_explorer_dilated_kernel_too_large_is_a_message_with_f_prime
     e = explore.ConvMatrixExplorer()
     r = e.update(size=3, kernel=3, stride=1, padding=0, dilation=3)
     assert "F' = 3·(3 − 1) + 1 = 7" in r["error"] and e.message == r["error"]
+
+
+def test_notebook_display_is_the_live_widget_plus_a_snapshot_for_static_views():
+    import base64
+    import io
+
+    import PIL.Image
+
+    e = explore.ConvArithmeticExplorer()
+    bundle = e._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
+    assert "ConvArithmeticExplorer" in bundle["text/plain"]
+    snap = PIL.Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    full = PIL.Image.open(io.BytesIO(e.png))
+    assert snap.size == full.size and len(snap.getcolors(256)) <= 128
+    # the snapshot is the current frame: quantising keeps every pixel close to the original
+    diff = np.abs(np.asarray(snap.convert("RGB"), float) - np.asarray(full.convert("RGB"), float))
+    assert diff.mean() < 2 and np.percentile(diff, 99) < 40
+    e.update(stride=2)  # a different picture gives a different snapshot
+    assert e._repr_mimebundle_()["image/png"] != bundle["image/png"]

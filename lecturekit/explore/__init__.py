@@ -22,6 +22,11 @@ Design
   matters). Each update renders it to PNG bytes that an ``ipywidgets.Image``
   shows, so JupyterLab, the classic notebook, Voilà and headless tests all see
   the same thing. ``ex.widget`` is the controls above the image.
+* **A picture where no kernel runs.** Displaying an explorer publishes the
+  widget view together with a small PNG snapshot of its figure
+  (``snapshot_png``): JupyterLab, Voilà and VS Code show the live widget, while
+  GitHub, nbviewer, nbconvert and a not-yet-trusted notebook in JupyterLab show
+  the picture, so a saved notebook reads well before anything is run.
 * **Pure updates.** ``update(**params)`` depends on the parameters alone: same
   parameters, same pixels (the tests compare PNG bytes with a fresh explorer).
   Randomness comes from a ``Generator`` seeded from a constant or a ``seed``
