@@ -52,7 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_array, check_choice, check_int, check_real, check_shape
-from .activations import sigmoid, softmax, softmax_backward
+from .activations import activation_kernels, sigmoid, softmax, softmax_backward
 from .rng import check_rng
 
 __all__ = [
@@ -116,9 +116,9 @@ r""":math:`\max_a |g'(a)|` for each activation: tanh' ≤ 1 (= 1 at 0), σ' = σ
 (at 0), ReLU' ∈ {0, 1}. The bound :math:`\|\partial h_T/\partial h_t\| \le
 (\max|g'|\,\|W_{hh}\|)^{T-t}` uses it."""
 
-# g and g' written in terms of the output h = g(a): tanh' = 1 - h^2, sigma' = h (1 - h),
-# relu' = [a > 0] = [h > 0] (0 at a = 0, as PyTorch).
-_G = {"tanh": np.tanh, "sigmoid": sigmoid, "relu": lambda a: np.maximum(a, 0.0)}
+_G = {name: activation_kernels(name)[0] for name in RNN_ACTIVATIONS}
+# g' written in terms of the output h = g(a), which BPTT keeps (the pre-activation a it does
+# not): tanh' = 1 - h^2, sigma' = h (1 - h), relu' = [a > 0] = [h > 0] (0 at a = 0, as PyTorch).
 _G_PRIME = {"tanh": lambda h: 1 - h**2, "sigmoid": lambda h: h * (1 - h),
             "relu": lambda h: (h > 0).astype(np.float64)}
 

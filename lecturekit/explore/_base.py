@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import matplotlib
@@ -41,6 +42,25 @@ def register(cls):
     if cls not in EXPLORERS:
         EXPLORERS.append(cls)
     return cls
+
+
+def memoised(cache, key, compute, size=64):
+    """``cache[key]``, computed by ``compute()`` if missing, in an LRU ``OrderedDict``.
+
+    An explorer's slider dragged back and forth computes each setting once; the
+    ``size`` most recently used results are kept.
+    """
+    if key not in cache:
+        cache[key] = compute()
+        if len(cache) > size:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return cache[key]
+
+
+def new_cache():
+    """An empty cache for :func:`memoised`."""
+    return OrderedDict()
 
 
 def set_lims(ax, xlim=None, ylim=None):

@@ -25,14 +25,12 @@ Xavier coincide and Kaiming's fan-in and fan-out modes are the same here.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from matplotlib.lines import Line2D
 
 from ..init import signal_propagation
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+from ._base import FONT, Choice, Explorer, Slider, Toggle, memoised, new_cache, register, set_lims
 
 DEPTH_MAX = 50
 BATCH = 32
@@ -40,7 +38,6 @@ SEED = 0
 FULL, ZOOM = (1e-30, 1e30), (1e-3, 1e3)
 _TICKS = {FULL: [10.0**k for k in range(-30, 31, 10)], ZOOM: [10.0**k for k in range(-3, 4)]}
 SPREAD = (1e-17, 10.0)
-_CACHE_SIZE = 64
 SLOPE = 0.1
 """The negative slope a of ``leaky_relu`` (Kaiming then uses Var(w) = 2/((1 + a²) n))."""
 
@@ -78,7 +75,7 @@ class InitExplorer(Explorer):
     figsize = (11.0, 4.8)
 
     def build(self, fig):
-        self._cache = OrderedDict()
+        self._cache = new_cache()
         left, width, gap = 0.065, 0.27, 0.05
         titles = (r"forward: Var($a^l$); Var($z^l$) dashed",
                   r"backward: Var($\partial L / \partial a^{l-1}$)",
@@ -119,14 +116,9 @@ class InitExplorer(Explorer):
     def _signal(self, init, activation, std, depth, width):
         """signal_propagation, memoised: dragging back and forth costs one computation."""
         key = (init, activation, std if init in ("normal", "constant") else None, depth, width)
-        if key not in self._cache:
-            self._cache[key] = signal_propagation(
-                depth, width, init=init, activation=activation, batch_size=BATCH,
-                rng=default_rng(SEED), std=std, value=std, negative_slope=SLOPE)
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(key)
-        return self._cache[key]
+        return memoised(self._cache, key, lambda: signal_propagation(
+            depth, width, init=init, activation=activation, batch_size=BATCH,
+            rng=default_rng(SEED), std=std, value=std, negative_slope=SLOPE))
 
     def compute(self, *, init, activation, std, depth, width, zoom):
         s = self._signal(init, activation, std, depth, width)

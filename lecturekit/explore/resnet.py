@@ -22,21 +22,18 @@ explorer's numbers.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from matplotlib.ticker import Locator, NullLocator
 
 from ..resnet import gradient_norms_by_depth
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, register, set_lims
+from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register, set_lims
 
 DEPTH_MAX = 100
 BATCH = 32  # gradient_norms_by_depth's default batch_size
 # The y-range is the narrowest of these that holds the curves: a few fixed ranges, each
 # with its own cached background (a new range costs one full redraw, once).
 RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
-_CACHE_SIZE = 64
 _PLAIN, _RESIDUAL = "#d62728", "#1f77b4"
 _QUANTITY = {"input": (r"$\|\partial L / \partial x_l\|$", "input_grad"),
              "weight": (r"$\|\partial L / \partial W_l\|_F$", "weight_grad")}
@@ -44,16 +41,6 @@ _QUANTITY = {"input": (r"$\|\partial L / \partial x_l\|$", "input_grad"),
 
 def _fmt(v):
     return f"{v:.2g}" if np.isfinite(v) else "overflow"
-
-
-def _memoised(cache, key, compute):
-    """``cache[key]``, computed by ``compute()`` if missing; ``cache`` is an LRU OrderedDict."""
-    if key not in cache:
-        cache[key] = compute()
-        if len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    cache.move_to_end(key)
-    return cache[key]
 
 
 def log_range(*arrays):
@@ -133,7 +120,7 @@ class ResNetExplorer(Explorer):
         self.update()
 
     def build(self, fig):
-        self._cache = OrderedDict()
+        self._cache = new_cache()
         ax = self.ax = gradient_axes(fig, DEPTH_MAX, "layer l  (0 = input, L = output)")
         (self.plain,) = ax.plot([], [], color=_PLAIN, lw=2.5, label="plain: $x_{l+1} = g(W_l x_l)$")
         (self.residual,) = ax.plot([], [], color=_RESIDUAL, lw=2.5,
@@ -148,7 +135,7 @@ class ResNetExplorer(Explorer):
     def _norms(self, depth, width, activation, init, seed):
         """Both stacks' gradient norms, memoised: dragging back and forth computes once."""
         # The same seed for both: identical input, weights and upstream gradient.
-        return _memoised(self._cache, (depth, width, activation, init, seed), lambda: tuple(
+        return memoised(self._cache, (depth, width, activation, init, seed), lambda: tuple(
             gradient_norms_by_depth(depth, width, residual=residual, rng=default_rng(seed),
                                     activation=activation, init=init, batch_size=BATCH)
             for residual in (False, True)))

@@ -27,8 +27,6 @@ tens to hundreds of steps, where the RNN's gradient is gone after a few.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from matplotlib.lines import Line2D
 
@@ -41,8 +39,8 @@ from ..rnn import (
     memory_retention,
     rnn_init,
 )
-from ._base import FONT, Choice, Explorer, Slider, register
-from .resnet import _fmt, _memoised, gradient_axes, log_axis, log_range, show_log_range
+from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register
+from .resnet import _fmt, gradient_axes, log_axis, log_range, show_log_range
 
 STEPS_MAX = 100
 HIDDEN, INPUT, SEQUENCES = 16, 4, 4
@@ -91,7 +89,7 @@ class RNNGradientExplorer(Explorer):
     figsize = (11.0, 5.0)
 
     def build(self, fig):
-        self._cache = OrderedDict()
+        self._cache = new_cache()
         ax = self.ax = gradient_axes(fig, STEPS_MAX, "distance in time  T − t")
         self.sequences = [ax.plot([], [], color=_RNN, lw=1, alpha=0.35)[0]
                           for _ in range(SEQUENCES)]
@@ -108,7 +106,7 @@ class RNNGradientExplorer(Explorer):
         self.numbers = fig.text(0.70, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
 
     def compute(self, *, activation, radius, input_scale, steps, seed):
-        norms = _memoised(self._cache, (activation, radius, input_scale, steps, seed),
+        norms = memoised(self._cache, (activation, radius, input_scale, steps, seed),
                           lambda: rnn_jacobian_norms(radius, steps, input_scale, seed, activation))
         lag = np.arange(steps + 1)
         mean = _geometric_mean(norms)
@@ -150,7 +148,7 @@ class LSTMMemoryExplorer(Explorer):
     figsize = (11.0, 5.0)
 
     def build(self, fig):
-        self._cache = OrderedDict()
+        self._cache = new_cache()
         ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
         log_axis(ax, MEMORY_RANGE)
         ax.set_xlim(0, STEPS_MAX)
@@ -175,12 +173,12 @@ class LSTMMemoryExplorer(Explorer):
         # Both over STEPS_MAX steps, cut at `steps`: moving T costs nothing. The cut is exact
         # for the LSTM (its first `steps` steps are a run of `steps` steps: the inputs are
         # drawn in order); the RNN curve is that of a loss at step STEPS_MAX.
-        kept = _memoised(self._cache, ("lstm", forget_bias, weight_std, seed),
+        kept = memoised(self._cache, ("lstm", forget_bias, weight_std, seed),
                          lambda: memory_retention(forget_bias, steps=STEPS_MAX,
                                                   rng=default_rng(seed), hidden_size=HIDDEN,
                                                   input_size=INPUT, batch_size=LSTM_SEQUENCES,
                                                   weight_std=weight_std))[:steps + 1]
-        rnn = _memoised(self._cache, ("rnn", radius, seed),
+        rnn = memoised(self._cache, ("rnn", radius, seed),
                         lambda: _geometric_mean(rnn_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
                         )[:steps + 1]
         t = np.arange(steps + 1)
