@@ -501,7 +501,20 @@ class SignalStats:
     backward_unit_std: np.ndarray
 
 
-def _layer_weight(init, shape, rng, std, value, gain, activation, negative_slope):
+def _widths(width, depth):
+    """``width`` (an int, or depth + 1 ints) as a list of depth + 1 layer widths, checked."""
+    if isinstance(width, numbers.Integral) and not isinstance(width, bool):
+        return [check_int(width, "width", minimum=1)] * (depth + 1)
+    if isinstance(width, (str, bytes)) or not hasattr(width, "__len__"):
+        raise TypeError(f"width must be an int or a sequence of depth + 1 = {depth + 1} ints, "
+                        f"got {type(width).__name__}")
+    if len(width) != depth + 1:
+        raise ValueError(f"width must list depth + 1 = {depth + 1} widths (the input's and one "
+                         f"per layer), got {len(width)}")
+    return [check_int(n, f"width[{i}]", minimum=1) for i, n in enumerate(width)]
+
+
+def _layer_weight(init, shape, rng, std, value, gain, activation, negative_slope, mode="fan_in"):
     if init == "zeros":
         return zeros(shape)
     if init == "constant":
@@ -512,7 +525,7 @@ def _layer_weight(init, shape, rng, std, value, gain, activation, negative_slope
         # Match the activation's slope so that leaky ReLU gets its own gain.
         leaky = activation == "leaky_relu"
         kaiming = kaiming_normal if init == "kaiming_normal" else kaiming_uniform
-        return kaiming(shape, a=negative_slope if leaky else 0.0, rng=rng)
+        return kaiming(shape, a=negative_slope if leaky else 0.0, mode=mode, rng=rng)
     if init in ("xavier_normal", "xavier_uniform"):
         xavier = xavier_normal if init == "xavier_normal" else xavier_uniform
         return xavier(shape, gain=gain, rng=rng)
@@ -536,7 +549,7 @@ def _stats(a):
 
 
 def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh", batch_size=256,
-                       rng, std=0.01, value=0.1, gain=1.0, negative_slope=0.01,
+                       rng, std=0.01, value=0.1, gain=1.0, negative_slope=0.01, mode="fan_in",
                        dtype=np.float64):
     r"""Push a batch through ``depth`` dense layers and back; return per-layer statistics.
 
@@ -544,9 +557,12 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
     ----------
     depth : int
         Number of layers L (>= 1).
-    width : int
-        Units per layer n (>= 1); every layer is n → n, so :math:`n_\text{in} =
-        n_\text{out} = n` and LeCun = Xavier here.
+    width : int or sequence of int
+        Units per layer. An int n makes every layer n → n, so :math:`n_\text{in} =
+        n_\text{out} = n` and LeCun = Xavier. A sequence gives the widths
+        :math:`(n^0, n^1, \dots, n^L)`, ``depth + 1`` of them (:math:`n^0` is the
+        input): layer l is :math:`n^{l-1} \to n^l`, with a weight of shape
+        ``(n^l, n^(l-1))``. An int n and ``[n] * (depth + 1)`` give the same draws.
     init : str, default 'xavier_normal'
         One of ``zeros``, ``constant`` (all weights ``value``), ``normal`` (std
         ``std``), ``lecun_normal``, ``lecun_uniform``, ``xavier_normal``,
@@ -565,6 +581,9 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
         PyTorch recommends 5/3 for tanh).
     negative_slope : float, default 0.01
         For ``activation='leaky_relu'``.
+    mode : {'fan_in', 'fan_out', 'fan_avg'}, default 'fan_in'
+        Kaiming's fan (as :func:`kaiming_normal`); it matters only when the
+        widths change from layer to layer.
     dtype : {numpy.float64, numpy.float32}, default float64
         float32 is about three times faster (matrix products) and fine for plots.
 
@@ -616,6 +635,26 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
       shrinks by :math:`\mathbb{E}\,\sigma'(z)^2 < 1/16` per layer: about 6e-26 at
       the input.
 
+    **Widths that change** (a sequence ``width``). Through a linear layer the
+    forward variance is multiplied by :math:`n_\text{in}\operatorname{Var}(w)`
+    and the backward one by :math:`n_\text{out}\operatorname{Var}(w)`; so from
+    the input to layer L (and the same for He with ReLU, whose factor 2 undoes
+    the ReLU's 1/2 in both directions):
+
+    * fan-in, :math:`\operatorname{Var}(w^l) = 1/n^{l-1}` (LeCun): forward
+      :math:`\times 1`, backward to the input :math:`\times n^L/n^0`;
+    * fan-out, :math:`1/n^l`: forward :math:`\times n^0/n^L`, backward
+      :math:`\times 1`;
+    * Xavier: forward :math:`\times \prod_l 2n^{l-1}/(n^{l-1} + n^l)`, backward
+      :math:`\times \prod_l 2n^l/(n^{l-1} + n^l)`.
+
+    The fan products telescope. No single variance keeps both passes when the
+    widths change; Xavier shares the damage: for widths shrinking geometrically
+    from 256 to 16 over 30 linear layers it gives about 3.9 forward and 0.24
+    backward, against 1 and 1/16 (fan-in) or 16 and 1 (fan-out). These are
+    expectations (:func:`expected_variances`); one draw of a narrow network
+    wanders around them.
+
     If the forward pass overflows, the backward pass is not computed: its
     variances are ``inf`` and its means ``nan``.
 
@@ -636,7 +675,7 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
     (10,)
     """
     depth = check_int(depth, "depth", minimum=1)
-    width = check_int(width, "width", minimum=1)
+    widths = _widths(width, depth)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     check_choice(init, "init", INITS)
     g, g_prime = activation_kernels(check_choice(activation, "activation", ACTIVATIONS),
@@ -644,18 +683,19 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
     check_real(std, "std", low=0)
     check_real(value, "value")
     _gain(gain)
+    check_choice(mode, "mode", _MODES)
     check_rng(rng)
     if np.dtype(dtype) not in (np.float64, np.float32):
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
 
     out = {name: np.empty(depth) for name in SignalStats.__dataclass_fields__}
-    a = rng.standard_normal((batch_size, width)).astype(dtype, copy=False)
+    a = rng.standard_normal((batch_size, widths[0])).astype(dtype, copy=False)
     weights, preacts = [], []
     # Overflow is a result here (a ReLU net with large weights), reported as inf, not an error.
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(depth):
-            w = _layer_weight(init, (width, width), rng, std, value, gain, activation,
-                              negative_slope)
+            w = _layer_weight(init, (widths[l + 1], widths[l]), rng, std, value, gain,
+                              activation, negative_slope, mode)
             w = w.astype(dtype, copy=False)  # (n_out, n_in)
             z = a @ w.T  # (batch, n_out)
             a = g(z)
@@ -663,7 +703,7 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
             preacts.append(z)
             out["forward_mean"][l], out["forward_var"][l], out["forward_unit_std"][l] = _stats(a)
             out["preact_var"][l] = _stats(z)[1]
-        da = rng.standard_normal((batch_size, width)).astype(dtype, copy=False)
+        da = rng.standard_normal((batch_size, widths[-1])).astype(dtype, copy=False)
         if not np.all(np.isfinite(out["forward_var"])):
             for name in ("backward_mean", "backward_var", "backward_unit_std"):
                 out[name][:] = np.inf if name == "backward_var" else np.nan
@@ -674,3 +714,168 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
             stats = _stats(da)
             out["backward_mean"][l], out["backward_var"][l], out["backward_unit_std"][l] = stats
     return SignalStats(**out)
+
+
+def weight_variance(init, shape, *, std=0.01, gain=1.0, activation="tanh", negative_slope=0.01,
+                    mode="fan_in"):
+    r"""The variance :math:`\operatorname{Var}(w)` that ``init`` draws a weight of ``shape`` with.
+
+    The same schemes and keywords as :func:`signal_propagation` (which draws the
+    weights this describes): ``lecun_*`` :math:`1/n_\text{in}`, ``xavier_*``
+    :math:`\text{gain}^2\, 2/(n_\text{in} + n_\text{out})`, ``kaiming_*``
+    :math:`2/((1 + a^2)\,\text{fan})` with a the slope when ``activation`` is
+    ``'leaky_relu'`` (else 0) and the fan chosen by ``mode``, ``normal``
+    :math:`\text{std}^2`, ``zeros`` and ``constant`` 0.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> weight_variance("xavier_normal", (250, 400))  # 2 / (400 + 250)
+    0.003076923076923077
+    >>> round(weight_variance("kaiming_normal", (250, 400), mode="fan_out"), 12)  # 2 / 250
+    0.008
+    """
+    check_choice(init, "init", INITS)
+    check_choice(activation, "activation", ACTIVATIONS)
+    fan_in, fan_out = calculate_fans(shape)
+    if init in ("zeros", "constant"):
+        return 0.0
+    if init == "normal":
+        return check_real(std, "std", low=0) ** 2
+    if init.startswith("lecun"):
+        return 1.0 / fan_in
+    if init.startswith("xavier"):
+        return _gain(gain) ** 2 * 2.0 / (fan_in + fan_out)
+    a = check_real(negative_slope, "negative_slope") if activation == "leaky_relu" else 0.0
+    return _kaiming_var(shape, a, mode, "leaky_relu")
+
+
+def _normal_expectation(h, q):
+    """E h(z) for z ~ N(0, q), h even and decaying within |z| < 40 (sech^2, sech^4).
+
+    The trapezoid rule over z >= 0, on a grid fine enough for both h (scale 1) and the
+    normal density (scale sqrt(q)): spectrally accurate for such smooth, decaying
+    integrands, 1e-12 or better against scipy.integrate.quad for q from 1e-6 to 1e12.
+    """
+    if not np.isfinite(q):
+        return 0.0
+    if q == 0:
+        return float(h(np.zeros(1))[0])
+    sd = math.sqrt(q)
+    half, step = min(40.0, 12.0 * sd), min(0.02, sd / 20.0)
+    z = np.linspace(0.0, half, int(math.ceil(half / step)) + 1)
+    f = h(z) * np.exp(-(z * z) / (2.0 * q)) / math.sqrt(2.0 * math.pi * q)
+    return float((z[1] - z[0]) * (f[0] + 2.0 * np.sum(f[1:])))
+
+
+def _sech2(z):
+    return 1.0 / np.cosh(z) ** 2
+
+
+def _smooth_moments(activation, q):
+    """E g(z)^2, E g(z), E g'(z)^2 for z ~ N(0, q), g tanh or sigmoid (through tanh: sigma(z) =
+    (1 + tanh(z/2))/2, so E sigma = 1/2 by symmetry and sigma' = sech^2(z/2)/4)."""
+    if activation == "tanh":
+        return (1.0 - _normal_expectation(_sech2, q), 0.0,
+                _normal_expectation(lambda z: _sech2(z) ** 2, q))
+    q2 = q / 4.0  # z/2 ~ N(0, q/4)
+    return (0.25 + 0.25 * (1.0 - _normal_expectation(_sech2, q2)), 0.5,
+            _normal_expectation(lambda z: _sech2(z) ** 2, q2) / 16.0)
+
+
+def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0.01):
+    r"""The variance argument run layer by layer: what :func:`signal_propagation` should show.
+
+    With independent zero-mean weights of variance :math:`v_l` (layer l is
+    :math:`n^{l-1} \to n^l`), inputs of unit variance and a unit-variance
+    gradient at the top, the notes' two statements become a recursion:
+
+    .. math::
+        \operatorname{Var}(z^l) = n^{l-1} v_l\, \mathbb{E}[(a^{l-1})^2],
+        \qquad \mathbb{E}[(a^0)^2] = 1, \qquad
+        \operatorname{Var}\Big(\frac{\partial L}{\partial a^{l-1}}\Big) =
+        n^l v_l\, \mathbb{E}[g'(z^l)^2]\,
+        \operatorname{Var}\Big(\frac{\partial L}{\partial a^l}\Big),
+
+    where :math:`z^l \sim \mathcal{N}(0, \operatorname{Var} z^l)` (mean field:
+    many units, weights independent of the signal). For a leaky ReLU of slope a
+    (ReLU: a = 0; linear: a = 1), with :math:`q = \operatorname{Var} z`,
+
+    .. math::
+        \mathbb{E}[g(z)^2] = \frac{1 + a^2}{2} q, \qquad
+        \mathbb{E}[g(z)] = (1 - a)\sqrt{\frac{q}{2\pi}}, \qquad
+        \mathbb{E}[g'(z)^2] = \frac{1 + a^2}{2};
+
+    for tanh and sigmoid they are integrals of :math:`\operatorname{sech}^2` and
+    :math:`\operatorname{sech}^4` against the normal density, taken by the
+    trapezoid rule (to 1e-12; the tests compare with ``scipy.integrate.quad``).
+
+    Parameters
+    ----------
+    width : int or sequence of int
+        As in :func:`signal_propagation`: n, or the ``L + 1`` widths
+        :math:`(n^0, \dots, n^L)`.
+    weight_var : float or sequence of float
+        :math:`v_l`, one for every layer or one per layer (:func:`weight_variance`).
+        With an int ``width`` the depth L is ``len(weight_var)``.
+    activation : {'linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu'}
+    negative_slope : float, default 0.01
+
+    Returns
+    -------
+    forward_var, preact_var, backward_var : ndarray, shape (L,)
+        :math:`\operatorname{Var}(a^l)`, :math:`\operatorname{Var}(z^l)` and
+        :math:`\operatorname{Var}(\partial L/\partial a^{l-1})` for l = 1..L,
+        indexed as :class:`SignalStats`.
+
+    Notes
+    -----
+    It is an expectation. One finite network wanders around it, the more the
+    narrower and deeper it is: through 30 linear LeCun layers of 64 units the
+    logarithm of the last layer's variance has a standard deviation of about
+    0.45 over seeds (a factor of about 1.6 either way), and through 30 layers
+    narrowing from 256 to 16 units, seed 0 ends at 4.6 where the recursion
+    says 1 (both measured with :func:`signal_propagation`). At width 1024 it
+    agrees with the average of three seeds to 3 %.
+
+    Examples
+    --------
+    >>> fwd, pre, bwd = expected_variances([256, 128, 64], [1 / 256, 1 / 128],
+    ...                                    activation="linear")  # LeCun: fan-in
+    >>> pre.round(12).tolist(), bwd.round(12).tolist()  # forward kept; backward x n_out / n_in
+    ([1.0, 1.0], [0.25, 0.5])
+    """
+    check_choice(activation, "activation", ACTIVATIONS)
+    negative_slope = check_real(negative_slope, "negative_slope")
+    if np.ndim(weight_var) == 0:
+        if isinstance(width, numbers.Integral) and not isinstance(width, bool):
+            raise ValueError("with an int width, weight_var must list one variance per layer "
+                             "(its length is the depth)")
+        weight_var = [weight_var] * (len(width) - 1)
+    v = np.asarray(weight_var, dtype=np.float64)
+    if v.ndim != 1 or v.size < 1 or not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError(f"weight_var must be finite variances >= 0, one per layer, got {v!r}")
+    depth = v.size
+    n = np.asarray(_widths(width, depth), dtype=np.float64)
+    forward, preact, backward = np.empty(depth), np.empty(depth), np.empty(depth)
+    second_moment = 1.0  # E[(a^0)^2] = E[x^2]
+    slope_sq = np.empty(depth)  # E[g'(z^l)^2]
+    slope = {"linear": 1.0, "relu": 0.0, "leaky_relu": negative_slope}.get(activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l in range(depth):
+            q = preact[l] = n[l] * v[l] * second_moment
+            if slope is not None:  # piecewise linear: closed forms (quadrature is not exact at a kink)
+                second_moment = (1 + slope**2) / 2 * q
+                mean = (1 - slope) * math.sqrt(q / (2 * math.pi))
+                slope_sq[l] = (1 + slope**2) / 2
+            else:
+                second_moment, mean, slope_sq[l] = _smooth_moments(activation, q)
+            forward[l] = second_moment - mean**2
+        upstream = 1.0
+        for l in reversed(range(depth)):
+            upstream = n[l + 1] * v[l] * slope_sq[l] * upstream
+            backward[l] = upstream
+    return forward, preact, backward

@@ -885,3 +885,45 @@ def test_notebook_display_is_the_live_widget_plus_a_snapshot_for_static_views():
     assert diff.mean() < 2 and np.percentile(diff, 99) < 40
     e.update(stride=2)  # a different picture gives a different snapshot
     assert e._repr_mimebundle_()["image/png"] != bundle["image/png"]
+
+
+def test_init_explorer_taper_fan_in_keeps_forward_fan_out_backward():
+    from lecturekit.explore.init import layer_widths
+
+    e = explore.InitExplorer()
+    widths = layer_widths(64, 0.125, 30)
+    assert (widths[0], widths[-1], len(widths)) == (64, 8, 31)
+    assert np.all(np.diff(widths) <= 0)
+    he_in = e.update(init="kaiming_normal", activation="relu", depth=30, taper=0.125,
+                     mode="fan_in")
+    he_out = e.update(mode="fan_out")
+    # The same draws scaled: layer l's weights by sqrt(n_in / n_out). ReLU is positively
+    # homogeneous, so the variances scale by the product of those ratios, exactly.
+    ratio_in_out = widths[:-1] / widths[1:]  # Var_out / Var_in per layer
+    np.testing.assert_allclose(he_out["forward_var"] / he_in["forward_var"],
+                               np.cumprod(ratio_in_out), rtol=1e-9)
+    np.testing.assert_allclose(he_out["backward_var"] / he_in["backward_var"],
+                               np.cumprod(ratio_in_out[::-1])[::-1], rtol=1e-9)
+    # The dotted predictions: fan-in keeps Var(z) = 2 (a's 0.68) and scales the gradient
+    # reaching the input by n_L / n_0; fan-out the other way round.
+    np.testing.assert_allclose(he_in["expected_forward_var"], 1 - 1 / np.pi, rtol=1e-12)
+    assert he_in["expected_backward_var"][0] == pytest.approx(8 / 64, rel=1e-12)
+    assert he_out["expected_backward_var"][0] == pytest.approx(1.0, rel=1e-12)
+    assert he_out["expected_forward_var"][-1] == pytest.approx((1 - 1 / np.pi) * 64 / 8)
+    # Square layers: the two modes are the same network.
+    a = e.update(taper=1, mode="fan_in")
+    b = e.update(taper=1, mode="fan_out")
+    np.testing.assert_array_equal(a["forward_var"], b["forward_var"])
+    # zeros and constants have no prediction (the argument needs zero-mean weights)
+    assert np.all(np.isnan(e.update(init="constant")["expected_forward_var"]))
+
+
+def test_init_explorer_widening_networks_end_at_the_chosen_width():
+    from lecturekit.explore.init import layer_widths
+
+    w = layer_widths(64, 4, 30)
+    assert (w[0], w[-1]) == (16, 64) and np.all(np.diff(w) >= 0)
+    r = explore.InitExplorer().update(init="kaiming_normal", activation="relu", taper=4,
+                                      mode="fan_in", width=32)
+    assert (r["widths"][0], r["widths"][-1]) == (8, 32)
+    assert r["expected_backward_var"][0] == pytest.approx(4.0, rel=1e-12)  # n_L / n_0

@@ -13,6 +13,7 @@ from lecturekit.init import (
     calculate_fans,
     calculate_gain,
     constant,
+    expected_variances,
     kaiming_normal,
     kaiming_uniform,
     lecun_normal,
@@ -20,6 +21,7 @@ from lecturekit.init import (
     normal,
     signal_propagation,
     uniform,
+    weight_variance,
     xavier_normal,
     xavier_uniform,
     zeros,
@@ -314,3 +316,133 @@ def test_xavier_with_sigmoid_follows_the_second_moment_and_shrinks_the_gradient_
     factors = np.array([sigmoid_slope_squared(v) for v in s.preact_var])
     assert np.all(factors < 1 / 16)
     assert abs(np.log(s.backward_var[0]) - np.sum(np.log(factors))) < 1.0  # over ~57 in log
+
+
+# ---------------------------------------------------------------- layers of different widths
+
+
+def test_signal_propagation_with_per_layer_widths_matches_a_by_hand_pass():
+    widths, batch = [4, 3, 6, 2], 5
+    rng = default_rng(11)
+    x = rng.standard_normal((batch, widths[0]))
+    # He fan_out for ReLU: std sqrt(2 / n_out), drawn in the documented order
+    ws = [rng.normal(0, math.sqrt(2 / n_out), size=(n_out, n_in))
+          for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)]
+    upstream = rng.standard_normal((batch, widths[-1]))
+    acts, pre = [], []
+    a = x
+    for w in ws:
+        pre.append(a @ w.T)
+        a = np.maximum(pre[-1], 0)
+        acts.append(a)
+    da, grads = upstream, [None] * len(ws)
+    for l in reversed(range(len(ws))):
+        da = (da * (pre[l] > 0)) @ ws[l]
+        grads[l] = da
+    s = signal_propagation(3, widths, init="kaiming_normal", activation="relu", mode="fan_out",
+                           batch_size=batch, rng=default_rng(11))
+    np.testing.assert_allclose(s.forward_var, [a.var() for a in acts], rtol=1e-12)
+    np.testing.assert_allclose(s.preact_var, [z.var() for z in pre], rtol=1e-12)
+    np.testing.assert_allclose(s.backward_var, [g.var() for g in grads], rtol=1e-12)
+    # an int width is the same network as a list of equal widths, draw for draw
+    a, b = (signal_propagation(4, w, init="xavier_uniform", batch_size=8, rng=default_rng(2))
+            for w in (16, [16] * 5))
+    np.testing.assert_array_equal(a.forward_var, b.forward_var)
+    np.testing.assert_array_equal(a.backward_var, b.backward_var)
+
+
+def test_per_layer_widths_and_mode_are_checked():
+    rng = default_rng(0)
+    with pytest.raises(ValueError, match=r"width must list depth \+ 1 = 4 widths .* got 3"):
+        signal_propagation(3, [4, 4, 4], rng=rng)
+    with pytest.raises(ValueError, match=r"width\[1\] must be >= 1, got 0"):
+        signal_propagation(2, [4, 0, 4], rng=rng)
+    with pytest.raises(TypeError, match=r"width must be an int or a sequence .* got float"):
+        signal_propagation(2, 4.0, rng=rng)
+    with pytest.raises(ValueError, match="mode must be one of .* got 'fan_mean'"):
+        signal_propagation(2, 4, init="kaiming_normal", mode="fan_mean", rng=rng)
+    with pytest.raises(ValueError, match="weight_var must be finite variances >= 0"):
+        expected_variances([4, 4], [-1.0])
+    with pytest.raises(ValueError, match="with an int width, weight_var must list"):
+        expected_variances(4, 0.25)
+
+
+def test_weight_variance_is_the_variance_each_scheme_draws():
+    shape, kw = (300, 500), dict(activation="leaky_relu", negative_slope=0.2)
+    draws = {"lecun_normal": lecun_normal(shape, rng=default_rng(0)),
+             "xavier_uniform": xavier_uniform(shape, gain=5 / 3, rng=default_rng(0)),
+             "kaiming_normal": kaiming_normal(shape, a=0.2, mode="fan_out", rng=default_rng(0))}
+    closed = {"lecun_normal": 1 / 500, "xavier_uniform": (5 / 3) ** 2 * 2 / 800,
+              "kaiming_normal": 2 / (1.04 * 300)}
+    for init, w in draws.items():
+        v = weight_variance(init, shape, gain=5 / 3, mode="fan_out", **kw)
+        assert v == pytest.approx(closed[init], rel=1e-12)
+        assert w.var() == pytest.approx(v, rel=0.02)  # 150 000 draws
+    assert weight_variance("normal", shape, std=0.3) == pytest.approx(0.09)
+    assert weight_variance("zeros", shape) == weight_variance("constant", shape) == 0.0
+
+
+def test_expected_variances_is_the_recursion_of_the_notes():
+    # Linear: Var z^l = n^{l-1} v_l * E[(a^{l-1})^2] and the backward factor n^l v_l, exactly.
+    widths, v = [8, 4, 16, 2], [0.1, 0.3, 0.05]
+    fwd, pre, bwd = expected_variances(widths, v, activation="linear")
+    np.testing.assert_allclose(pre, np.cumprod([8 * 0.1, 4 * 0.3, 16 * 0.05]), rtol=1e-12)
+    np.testing.assert_allclose(fwd, pre, rtol=1e-12)
+    up = np.cumprod([2 * 0.05, 16 * 0.3, 4 * 0.1])  # from the top down
+    np.testing.assert_allclose(bwd, up[::-1], rtol=1e-12)
+    # ReLU: E relu(z)^2 = Var z / 2, Var relu(z) = (1/2 - 1/(2 pi)) Var z, E relu'(z)^2 = 1/2
+    fwd, pre, bwd = expected_variances(widths, v, activation="relu")
+    np.testing.assert_allclose(pre, 0.8 * np.cumprod([1, 1.2 / 2, 0.8 / 2]), rtol=1e-12)
+    np.testing.assert_allclose(fwd, (0.5 - 0.5 / math.pi) * pre, rtol=1e-12)
+    np.testing.assert_allclose(bwd, (up / 2 ** np.arange(1, 4))[::-1], rtol=1e-12)
+    # tanh, against the same recursion integrated by scipy
+    n, depth = 100, 6
+    fwd, pre, bwd = expected_variances(n, [1.5 / n] * depth, activation="tanh")
+    q, slope = 1.0, []
+    for l in range(depth):
+        z_var = 1.5 * q
+        sd = math.sqrt(z_var)
+        assert pre[l] == pytest.approx(z_var, rel=1e-10)
+        q = _second_moment(lambda z, sd=sd: math.tanh(sd * z))
+        assert fwd[l] == pytest.approx(q, rel=1e-10)  # tanh is odd: E a = 0
+        slope.append(1.5 * _second_moment(lambda z, sd=sd: 1 - math.tanh(sd * z) ** 2))
+    np.testing.assert_allclose(bwd, np.cumprod(slope[::-1])[::-1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+def test_wide_networks_follow_expected_variances(activation):
+    widths = np.geomspace(512, 128, 9).round().astype(int)
+    for init, mode in (("xavier_normal", "fan_in"), ("kaiming_normal", "fan_out")):
+        v = [weight_variance(init, (m, n), activation=activation, mode=mode)
+             for n, m in zip(widths[:-1], widths[1:], strict=True)]
+        fwd, pre, bwd = expected_variances(widths, v, activation=activation)
+        s = signal_propagation(8, widths, init=init, activation=activation, mode=mode,
+                               batch_size=256, rng=default_rng(3))
+        # the log-scale wander of a width >= 128 network over 8 layers, as in _log_tolerance
+        tol = _log_tolerance(8, 128)
+        for got, want in ((s.preact_var, pre), (s.forward_var, fwd), (s.backward_var, bwd)):
+            assert np.all(np.abs(np.log(got / want)) < tol)
+
+
+def test_with_changing_widths_fan_in_keeps_forward_fan_out_backward_xavier_splits():
+    # The docstring's table: linear layers narrowing geometrically from 256 to 16 in 30 steps.
+    widths = np.geomspace(256, 16, 31).round().astype(int)
+    n_in, n_out = widths[:-1], widths[1:]
+    shapes = list(zip(n_out, n_in, strict=True))
+
+    def ends(init, mode="fan_in"):
+        v = [weight_variance(init, s, activation="linear", mode=mode) for s in shapes]
+        fwd, _, bwd = expected_variances(widths, v, activation="linear")
+        return fwd[-1], bwd[0]
+
+    # He's gain sqrt(2) is for ReLU; for linear layers compare LeCun-style fans (gain 1)
+    assert ends("lecun_normal") == pytest.approx((1.0, 16 / 256), rel=1e-9)
+    he_in, he_out = ends("kaiming_normal", "fan_in"), ends("kaiming_normal", "fan_out")
+    assert he_in[1] / he_in[0] == pytest.approx(16 / 256, rel=1e-9)  # backward/forward: n_L/n_0
+    assert he_out[1] / he_out[0] == pytest.approx(1.0 / 16, rel=1e-9)
+    assert he_out[0] / 2.0**30 == pytest.approx(256 / 16, rel=1e-9)  # forward grows n_0/n_L
+    fwd, bwd = ends("xavier_normal")
+    assert fwd == pytest.approx(np.prod(2 * n_in / (n_in + n_out)), rel=1e-9)
+    assert bwd == pytest.approx(np.prod(2 * n_out / (n_in + n_out)), rel=1e-9)
+    assert (round(fwd, 1), round(bwd, 2)) == (3.9, 0.24)  # the figures in the docstring
+    assert fwd * bwd == pytest.approx(np.prod(4 * n_in * n_out / (n_in + n_out) ** 2))

@@ -19,8 +19,18 @@ Xavier with sigmoid shrinks the gradient by about 1/16 per layer; a fixed std
 below :math:`1/\sqrt n` vanishes geometrically, one above explodes (ReLU, linear)
 or saturates (tanh, sigmoid); zeros and constants leave every unit equal.
 
-Every layer is n → n, so :math:`n_\text{input} = n_\text{output}`: LeCun and
-Xavier coincide and Kaiming's fan-in and fan-out modes are the same here.
+With the taper at 1 every layer is n → n, so :math:`n_\text{input} =
+n_\text{output}`: LeCun and Xavier coincide and Kaiming's fan-in and fan-out modes
+are the same. A taper :math:`n^L/n^0 \ne 1` makes the widths change geometrically
+(from n down to taper × n, or up from n / taper to n: n is the widest layer).
+Then He with ``fan_in`` keeps the forward variance and scales the gradient
+reaching the input by :math:`n^L/n^0`, ``fan_out`` does the opposite, and Xavier
+shares the change between the two passes.
+
+Dotted lines: what the variance argument predicts
+(:func:`lecturekit.init.expected_variances`, the recursion of the notes), the
+mean over networks. One network of a few to 64 units wanders around it, and
+narrow ReLU networks usually sit well below it: that is real, not an error.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from ..init import signal_propagation
+from ..init import expected_variances, signal_propagation, weight_variance
 from ..rng import default_rng
 from ._base import FONT, Choice, Explorer, Slider, Toggle, memoised, new_cache, register, set_lims
 
@@ -41,19 +51,30 @@ SPREAD = (1e-17, 10.0)
 SLOPE = 0.1
 """The negative slope a of ``leaky_relu`` (Kaiming then uses Var(w) = 2/((1 + a²) n))."""
 
-# Display only: Var(w) of each scheme as the lecture writes it, for an n -> n layer.
-# The std slider is also the constant c of init='constant'. (a: the leaky slope, 0 for others.)
+# Each scheme as the lecture writes it (the std slider is also the constant c of 'constant').
 _SCHEMES = {
-    "zeros": ("$w = 0$", lambda n, std, a: 0.0),
-    "constant": ("$w = c$", lambda n, std, a: 0.0),
-    "normal": (r"$w \sim \mathcal{N}(0, \mathrm{std}^2)$", lambda n, std, a: std**2),
-    "lecun_normal": (r"LeCun: $\mathrm{Var}(w) = 1/n_{in}$", lambda n, std, a: 1 / n),
-    "xavier_normal": (r"Xavier: $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$",
-                      lambda n, std, a: 2 / (n + n)),
-    "kaiming_normal": (r"He: $\mathrm{Var}(w) = 2/n_{in}$", lambda n, std, a: 2 / n),
+    "zeros": "$w = 0$",
+    "constant": "$w = c$",
+    "normal": r"$w \sim \mathcal{N}(0, \mathrm{std}^2)$",
+    "lecun_normal": r"LeCun: $\mathrm{Var}(w) = 1/n_{in}$",
+    "xavier_normal": r"Xavier: $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$",
+    "kaiming_normal": r"He: $\mathrm{Var}(w) = 2/n_{in}$",
 }
-_KAIMING_LEAKY = r"He: $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"
-_KAIMING_LEAKY_VAR = lambda n, std, a: 2 / ((1 + a**2) * n)  # noqa: E731
+_KAIMING = {  # (mode, leaky)
+    ("fan_in", False): _SCHEMES["kaiming_normal"],
+    ("fan_out", False): r"He, fan-out: $\mathrm{Var}(w) = 2/n_{out}$",
+    ("fan_in", True): r"He: $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$",
+    ("fan_out", True): r"He, fan-out: $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{out})$",
+}
+TAPERS = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+
+
+def layer_widths(width, taper, depth):
+    """n^0, ..., n^L in geometric progression with n^L / n^0 = taper, the widest being ``width``
+    (rounded, at least 1): a network that widens ends at ``width`` rather than beyond it, which
+    keeps every redraw as cheap as the square network's."""
+    first, last = (width, width * taper) if taper <= 1 else (width / taper, width)
+    return np.maximum(1, np.geomspace(first, last, depth + 1).round()).astype(int)
 
 
 def _fmt(v):
@@ -69,10 +90,20 @@ class InitExplorer(Explorer):
         "activation": Choice(("tanh", "sigmoid", "relu", "leaky_relu", "linear"), "tanh", "g"),
         "std": Slider(1e-3, 1.0, 0.125, 0.01, "std (normal) or c (constant)", log=True),
         "depth": Slider(2, DEPTH_MAX, 1, 30, "depth L", play=True),
-        "width": Choice((16, 32, 64), 64, "width n"),
+        "width": Choice((16, 32, 64), 64, "width n (the widest)"),
+        "taper": Choice(TAPERS, 1, "taper n_L / n_0"),
+        "mode": Choice(("fan_in", "fan_out"), "fan_in", "He's fan"),
         "zoom": Toggle(False, "zoom: y from 1e-3 to 1e3"),
     }
     figsize = (11.0, 4.8)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        # Render the other y-range's background once, now, so that the first click on
+        # *zoom* does not pay for a full redraw (about 0.3 s).
+        zoom = self.params["zoom"]
+        self.update(zoom=not zoom)
+        self.update(zoom=zoom)
 
     def build(self, fig):
         self._cache = new_cache()
@@ -97,6 +128,8 @@ class InitExplorer(Explorer):
         (self.fwd,) = self.axes[0].plot([], [], "-", color="#1f77b4", lw=2.5)
         (self.pre,) = self.axes[0].plot([], [], "--", color="#1f77b4", lw=1.5)
         (self.bwd,) = self.axes[1].plot([], [], "-", color="#d62728", lw=2.5)
+        (self.fwd_expected,) = self.axes[0].plot([], [], ":", color="#0b3d66", lw=1.8)
+        (self.bwd_expected,) = self.axes[1].plot([], [], ":", color="#6b0f10", lw=1.8)
         (self.fwd_spread,) = self.axes[2].plot([], [], "-", color="#1f77b4", lw=2.5)
         (self.bwd_spread,) = self.axes[2].plot([], [], "-", color="#d62728", lw=2.5)
         proxies = [Line2D([], [], color="#1f77b4", lw=2.5), Line2D([], [], color="#d62728", lw=2.5)]
@@ -110,34 +143,56 @@ class InitExplorer(Explorer):
         self.scheme = fig.text(0.065, 0.92, "", fontsize=FONT + 2)
         self.weights = fig.text(0.5, 0.92, "", fontsize=FONT + 1)
         self.numbers = fig.text(0.065, 0.845, "", fontsize=FONT)
-        fig.text(0.99, 0.01, "values beyond an axis are drawn on its edge", ha="right",
+        fig.text(0.99, 0.01, "dotted: the value the variance argument predicts (mean field);"
+                 "  values beyond an axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")
 
-    def _signal(self, init, activation, std, depth, width):
-        """signal_propagation, memoised: dragging back and forth costs one computation."""
-        key = (init, activation, std if init in ("normal", "constant") else None, depth, width)
-        return memoised(self._cache, key, lambda: signal_propagation(
-            depth, width, init=init, activation=activation, batch_size=BATCH,
-            rng=default_rng(SEED), std=std, value=std, negative_slope=SLOPE))
+    def _signal(self, init, activation, std, depth, width, taper, mode):
+        """signal_propagation and its expected values, memoised: dragging back and forth
+        costs one computation."""
+        mode = mode if init == "kaiming_normal" else "fan_in"
+        key = (init, activation, std if init in ("normal", "constant") else None, depth, width,
+               taper, mode)
 
-    def compute(self, *, init, activation, std, depth, width, zoom):
-        s = self._signal(init, activation, std, depth, width)
+        def compute():
+            widths = layer_widths(width, taper, depth)
+            s = signal_propagation(depth, widths, init=init, activation=activation,
+                                   batch_size=BATCH, rng=default_rng(SEED), std=std, value=std,
+                                   negative_slope=SLOPE, mode=mode)
+            var_w = [weight_variance(init, (n_out, n_in), std=std, activation=activation,
+                                     negative_slope=SLOPE, mode=mode)
+                     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)]
+            # The argument needs zero-mean weights: constant ones have no prediction.
+            expected = None if init in ("zeros", "constant") else expected_variances(
+                widths, var_w, activation=activation, negative_slope=SLOPE)
+            return widths, s, var_w, expected
+
+        return memoised(self._cache, key, compute)
+
+    def compute(self, *, init, activation, std, depth, width, taper, mode, zoom):
+        widths, s, var_w, expected = self._signal(init, activation, std, depth, width, taper,
+                                                  mode)
         # Relative spread: std across units over the RMS of the layer (0/0 -> 0: all zero).
         with np.errstate(invalid="ignore", divide="ignore"):
             fwd_rms = np.sqrt(s.forward_var + s.forward_mean**2)
             bwd_rms = np.sqrt(s.backward_var + s.backward_mean**2)
             fwd_spread = np.where(fwd_rms > 0, s.forward_unit_std / fwd_rms, 0.0)
             bwd_spread = np.where(bwd_rms > 0, s.backward_unit_std / bwd_rms, 0.0)
-        leaky_he = init == "kaiming_normal" and activation == "leaky_relu"
-        scheme, var_of = (_KAIMING_LEAKY, _KAIMING_LEAKY_VAR) if leaky_he else _SCHEMES[init]
-        var_w = var_of(width, std, SLOPE if activation == "leaky_relu" else 0.0)
+        if init == "kaiming_normal":
+            scheme = _KAIMING[(mode, activation == "leaky_relu")]
+        else:
+            scheme = _SCHEMES[init]
+        nothing = np.full(depth, np.nan)
         return {"layer": np.arange(1, depth + 1), "forward_var": s.forward_var,
                 "preact_var": s.preact_var, "backward_var": s.backward_var,
                 "forward_spread": fwd_spread, "backward_spread": bwd_spread,
+                "expected_forward_var": nothing if expected is None else expected[0],
+                "expected_backward_var": nothing if expected is None else expected[2],
                 "backward_computed": bool(np.all(np.isfinite(s.forward_var))),
                 "units_equal": bool(np.max(np.nan_to_num(fwd_spread, nan=1.0)) < 1e-6),
-                "var_w": var_w, "gain": width * var_w, "init": init, "std": std,
-                "scheme": scheme, "activation": activation,
+                "widths": widths, "var_w": var_w[0],
+                "gain": widths[0] * var_w[0], "gain_out": widths[1] * var_w[0],
+                "init": init, "std": std, "scheme": scheme, "activation": activation,
                 "zoom": zoom, "depth": depth}
 
     def draw(self, r):
@@ -152,6 +207,12 @@ class InitExplorer(Explorer):
 
         layer = r["layer"]
         self.fwd.set_data(layer, clip(r["forward_var"]))
+        if np.all(np.isnan(r["expected_forward_var"])):
+            self.fwd_expected.set_data([], [])
+            self.bwd_expected.set_data([], [])
+        else:
+            self.fwd_expected.set_data(layer, clip(r["expected_forward_var"]))
+            self.bwd_expected.set_data(layer, clip(r["expected_backward_var"]))
         self.pre.set_data(layer, clip(r["preact_var"]))
         self.fwd_spread.set_data(layer, clip(r["forward_spread"], SPREAD))
         if r["backward_computed"]:
@@ -167,14 +228,20 @@ class InitExplorer(Explorer):
         weights = weights.get(r["init"], "")
         if r["activation"] == "leaky_relu":
             weights = f"a = {SLOPE},   " + weights
+        widths = r["widths"]
         if r["init"] in ("zeros", "constant"):
             weights += "every unit of a layer is the same"
-        else:
+        elif widths[0] == widths[-1]:
             weights += f"n · Var(w) = {r['gain']:.3g}"
+        else:  # layer 1's factors; a geometric taper gives every layer about the same
+            weights += f"layer 1: n_in·Var(w) = {r['gain']:.3g}, n_out·Var(w) = {r['gain_out']:.3g}"
         self.weights.set_text(weights)
         last = r["depth"] - 1
         back = _fmt(r["backward_var"][0]) if r["backward_computed"] else "—"
         equal = "all units equal" if r["units_equal"] else "units differ"
-        self.numbers.set_text(f"layer L = {r['depth']}:  Var(a) = {_fmt(r['forward_var'][last])}"
-                              f",   Var(z) = {_fmt(r['preact_var'][last])}"
-                              f";   layer 1: Var(∂L/∂x) = {back};   {equal}")
+        shape = (f"widths {widths[0]} → {widths[-1]}" if widths[0] != widths[-1]
+                 else f"width {widths[0]}")
+        self.numbers.set_text(f"{shape};  layer L = {r['depth']}:  "
+                              f"Var(a) = {_fmt(r['forward_var'][last])}"
+                              f",  Var(z) = {_fmt(r['preact_var'][last])}"
+                              f";  layer 1: Var(∂L/∂x) = {back};  {equal}")
