@@ -8,6 +8,10 @@ block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
 a call, and those spinning threads would otherwise steal the cores of the next
 block's library. torch runs with as many threads as numpy's BLAS.
 
+Each forward row is followed by the time of its matrix product alone (numpy's
+BLAS on operands already in place): the floor of any im2col forward in numpy.
+Where that floor is already above the target, no numpy rearrangement meets it.
+
 When that is more than one thread, the forward rows are measured a second time
 in a subprocess with ``OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1``
 (numpy's BLAS reads its thread count once, at import), so that both sides are
@@ -94,6 +98,18 @@ def reference_rows():
               f"fast {fast * 1e6:.1f} us (on {xs[0]}); target >= 50x")
 
 
+def _gemm_only(x, w, pad):
+    """The product W (K, C*kh*kw) @ cols (C*kh*kw, N*Ho*Wo) of an im2col forward, as a closure."""
+    N, C, H, W = x.shape
+    K, _, kh, kw = w.shape
+    positions = N * (H + 2 * pad - kh + 1) * (W + 2 * pad - kw + 1)
+    rng = np.random.default_rng(2)
+    w2 = np.ascontiguousarray(w.reshape(K, -1))
+    cols = rng.normal(size=(C * kh * kw, positions)).astype(x.dtype)
+    out = np.empty((K, positions), x.dtype)
+    return lambda: np.matmul(w2, cols, out=out)
+
+
 def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads, forward_only=False):
     F = torch.nn.functional
     x, w, b = _problem(xs, ws, dtype)
@@ -119,6 +135,11 @@ def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads, forward_
     ours, theirs = _compare(lambda: conv2d(x, w, b, padding=pad), torch_forward)
     yield Row(f"conv2d forward time / torch, {label}, {unit}", ours / theirs, "x",
               f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; target <= {target:g}x")
+    # The floor of any im2col forward in numpy: its one matrix product alone, by numpy's BLAS,
+    # on operands already in place (no padding, no copy, no output transpose).
+    gemm, theirs = _compare(_gemm_only(x, w, pad), torch_forward)
+    yield Row(f"  its matrix product alone / torch, {label}, {unit}", gemm / theirs, "x",
+              f"{gemm * 1e3:.2f} vs {theirs * 1e3:.2f} ms: (K, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)")
     if forward_only:
         return
     ours, theirs = _compare(numpy_both, torch_both)
