@@ -441,7 +441,10 @@ class Adam(Optimizer):
     :math:`\hat V_1 = g_1^2`, it moves every coordinate by almost exactly
     :math:`\lambda`. Here :math:`\epsilon` is added *after* the square root;
     batch norm (:func:`lecturekit.norm.normalize`) puts its :math:`\epsilon`
-    under it, :math:`\sqrt{\sigma^2 + \epsilon}`.
+    under it, :math:`\sqrt{\sigma^2 + \epsilon}`. A large :math:`\epsilon \gg
+    \sqrt{\hat V_t}` turns Adam into :math:`U_t \approx -(\lambda/\epsilon)\hat m_t`:
+    gradient descent on the running mean of the gradients, at the rate
+    :math:`\lambda/\epsilon`, without the per-coordinate scaling.
 
     References
     ----------

@@ -927,3 +927,17 @@ def test_init_explorer_widening_networks_end_at_the_chosen_width():
                                       mode="fan_in", width=32)
     assert (r["widths"][0], r["widths"][-1]) == (8, 32)
     assert r["expected_backward_var"][0] == pytest.approx(4.0, rel=1e-12)  # n_L / n_0
+
+
+def test_optimizer_explorer_eps_moves_adam_from_normalised_steps_to_plain_gradient_steps():
+    e = explore.OptimizerExplorer()
+    lr = 0.0891251
+    common = dict(surface="quadratic", compare="GD vs Adam", lr=lr, steps=5)
+    g1 = np.array([1.0, 20.0]) * np.array([-4.5, 2.0])  # the gradient at the start
+    for eps in (1e-8, 1.0, 100.0):
+        r = e.update(eps=eps, **common)
+        first = np.diff(r["paths"]["Adam"][:2], axis=0)[0]
+        # t = 1: m_hat = g, V_hat = g^2, so U_1 = -lr g / (|g| + eps), coordinate by coordinate
+        np.testing.assert_allclose(first, -lr * g1 / (np.abs(g1) + eps), rtol=1e-12)
+        assert r["paths"]["GD"][1] == pytest.approx(np.array([-4.5, 2.0]) - lr * g1)
+    assert "ε = 100" in e.update(eps=100.0)["settings"]

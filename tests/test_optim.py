@@ -217,6 +217,23 @@ def test_eps_is_outside_the_square_root():
     assert w[0] == pytest.approx(-1e-6 / (1e-6 + 1e-4), rel=1e-12)
 
 
+@given(st.floats(1e4, 1e12), st.floats(0.0, 0.99))
+@settings(max_examples=25, deadline=None)
+def test_adam_with_a_large_eps_is_averaged_momentum_with_rate_lr_over_eps(eps, beta1):
+    # U_t = -lr m_hat / (sqrt(V_hat) + eps) -> -(lr / eps) m_hat when eps >> |g|: the 1/sqrt(V)
+    # normalisation is gone and Adam is gradient descent on the bias-corrected running mean
+    # of the gradients, at the rate c = lr / eps. The gap is of order |g| / eps.
+    c, curvature = 1e-3, np.array([1.0, 20.0])
+    w = np.array([-4.5, 2.0])
+    ref, m = w.copy(), np.zeros(2)
+    opt = Adam(lr=c * eps, beta1=beta1, eps=eps)
+    for t in range(1, 31):
+        opt.step([w], [curvature * w])
+        m = beta1 * m + (1 - beta1) * curvature * ref
+        ref = ref - c * m / (1 - beta1**t)
+    np.testing.assert_allclose(w, ref, rtol=0, atol=1e3 / eps)
+
+
 def test_coupled_weight_decay_adds_wd_times_w_to_the_gradient():
     w = np.array([2.0, -1.0])
     g = np.array([0.5, 0.5])

@@ -23,11 +23,15 @@ being finite) is stopped and flagged "diverged at step k"; its last point is
 clipped to that box, so nothing non-finite is ever drawn.
 
 The maths is in :mod:`lecturekit.optim` and :mod:`lecturekit.objectives`.
+Adam's ε (default 1e-8, the notes' value) can be raised to 100: once it
+dwarfs :math:`\sqrt{\hat V_t}`, Adam's step is :math:`-(\lambda/\epsilon)\hat m_t`,
+gradient descent on the averaged gradient, and the per-coordinate scaling is gone.
+
 Nesterov's path shows the look-ahead points :math:`w_t + \gamma\mu_t` that
 :class:`lecturekit.optim.Nesterov` stores.
 
 Speed: each method's run is cached under the hyperparameters it uses, so a
-control recomputes only the methods it affects (β1 only Adam; T only the
+control recomputes only the methods it affects (β1, β2 and ε only Adam; T only the
 momentum methods, and only while the ramp is on), fewer steps slice a longer
 cached run, and the methods that do need a run step side by side with one
 gradient call per step. The contour lines are computed once per
@@ -43,7 +47,6 @@ from functools import partial
 
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.lines import Line2D
 from matplotlib.ticker import LinearLocator
 
 from .. import objectives, optim
@@ -126,12 +129,12 @@ def _offsets(name):
     return xi - xi.mean(axis=0)
 
 
-def _optimizer(method, *, lr, gamma, gamma_ramp, ramp, beta1, beta2, batch):
+def _optimizer(method, *, lr, gamma, gamma_ramp, ramp, beta1, beta2, eps, batch):
     """A fresh lecturekit optimiser for ``method`` (SGD is GD on a noisy gradient)."""
     if method in ("GD", "SGD"):
         return optim.GD(lr)
     if method == "Adam":
-        return optim.Adam(lr, beta1=beta1, beta2=beta2)
+        return optim.Adam(lr, beta1=beta1, beta2=beta2, eps=eps)
     g = linear_ramp(0.5, 0.9, steps=ramp) if gamma_ramp else gamma
     return (optim.Momentum if method == "momentum" else optim.Nesterov)(lr, gamma=g)
 
@@ -149,6 +152,7 @@ class OptimizerExplorer(Explorer):
         "ramp": Slider(1, STEPS_MAX, 1, RAMP, "ramp length T (steps)"),
         "beta1": Slider(0.0, 0.99, 0.01, 0.9, "β1 (Adam)"),
         "beta2": Slider(0.9, 0.999, 0.001, 0.999, "β2 (Adam)"),
+        "eps": Slider(1e-8, 100.0, 0.5, 1e-8, "ε (Adam)", log=True),
         "steps": Slider(1, STEPS_MAX, 1, 50, "steps", play=True),
         "batch": Slider(1, N_SAMPLES, 1, 8, f"SGD batch size |I_k| (N = {N_SAMPLES})"),
     }
@@ -190,15 +194,13 @@ class OptimizerExplorer(Explorer):
         self.ax_loss.grid(alpha=0.3)
         self.losses = {m: self.ax_loss.plot([], [], color=c, lw=1.8)[0]
                        for m, c in COLORS.items()}
-        # Proxies: the legend is cached, the real lines come and go with "show".
-        proxies = [Line2D([], [], color=c, lw=2.5) for c in COLORS.values()]
-        fig.legend(proxies, METHODS, loc="lower left", bbox_to_anchor=(0.62, 0.79), ncol=3,
-                   fontsize=FONT - 2, frameon=False, columnspacing=1.0, handlelength=1.5)
+        # No legend: the table under the loss panel names each method shown, in its colour,
+        # which leaves the top line to the hyperparameters.
         self.formula = fig.text(0.02, 0.935, "", fontsize=FONT + 2)
         # One short text per number: a frame re-renders only the texts that changed, and
         # matplotlib renders text glyph by glyph.
         self.settings = [fig.text(x, 0.87, "", fontsize=FONT - 2)
-                         for x in (0.02, 0.135, 0.325, 0.415, 0.52)]
+                         for x in (0.02, 0.14, 0.225, 0.42, 0.51, 0.61)]
         self.header = fig.text(0.62, 0.32, "", fontsize=FONT - 1, va="top")
         self.rows = [fig.text(0.62, 0.255 - 0.052 * i, "", fontsize=FONT - 1, va="top",
                               family="monospace") for i in range(len(METHODS))]
@@ -206,7 +208,7 @@ class OptimizerExplorer(Explorer):
     # -- numbers -------------------------------------------------------------------
     @staticmethod
     def _key(method, surface, hyper):
-        used = {"GD": ("lr",), "SGD": ("lr", "batch"), "Adam": ("lr", "beta1", "beta2")}
+        used = {"GD": ("lr",), "SGD": ("lr", "batch"), "Adam": ("lr", "beta1", "beta2", "eps")}
         if method in used:
             return (method, surface) + tuple(hyper[k] for k in used[method])
         # The ramp ignores γ; T matters only while the ramp is on.
@@ -247,10 +249,10 @@ class OptimizerExplorer(Explorer):
                 self._runs.pop(next(iter(self._runs)))  # the oldest
             self._runs[self._key(m, surface, hyper)] = (paths[:, j].copy(), diverged[j])
 
-    def compute(self, *, surface, compare, lr, gamma, gamma_ramp, ramp, beta1, beta2, steps,
-                batch):
+    def compute(self, *, surface, compare, lr, gamma, gamma_ramp, ramp, beta1, beta2, eps,
+                steps, batch):
         hyper = dict(lr=lr, gamma=gamma, gamma_ramp=gamma_ramp, ramp=ramp, beta1=beta1,
-                     beta2=beta2, batch=batch)
+                     beta2=beta2, eps=eps, batch=batch)
         shown = SHOW[compare]
         missing = [m for m in shown  # a cached run of at least `steps` steps is sliced
                    if len(self._runs.get(self._key(m, surface, hyper), ((),))[0]) <= steps]
@@ -269,8 +271,8 @@ class OptimizerExplorer(Explorer):
                  f"{m:<9}f = {final[m]:.3g}" for m in shown}
         return {"surface": surface, "shown": shown, "steps": steps, "paths": paths,
                 "loss": loss, "final": final, "diverged": diverged, "formula": s.formula,
-                "settings": (f"λ = {lr:.3g}", gamma_text, f"β1 = {beta1:g}", f"β2 = {beta2:g}",
-                             f"|I_k| = {batch}"),
+                "settings": (f"λ = {lr:.3g}", f"|I_k| = {batch}", gamma_text, f"β1 = {beta1:g}",
+                             f"β2 = {beta2:g}", f"ε = {eps:.3g}"),
                 "header": f"after {steps} step{'s' * (steps > 1)}:",
                 "lines": lines, "summary": "\n".join(lines.values())}
 
