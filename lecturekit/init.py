@@ -807,7 +807,9 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
     .. math::
         \mathbb{E}[g(z)^2] = \frac{1 + a^2}{2} q, \qquad
         \mathbb{E}[g(z)] = (1 - a)\sqrt{\frac{q}{2\pi}}, \qquad
-        \mathbb{E}[g'(z)^2] = \frac{1 + a^2}{2};
+        \mathbb{E}[g'(z)^2] = \frac{1 + a^2}{2},
+
+    so :math:`\operatorname{Var} g(z) = \big(\frac{1 + a^2}{2} - \frac{(1 - a)^2}{2\pi}\big) q`;
 
     for tanh and sigmoid they are integrals of :math:`\operatorname{sech}^2` and
     :math:`\operatorname{sech}^4` against the normal density, taken by the
@@ -837,8 +839,8 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
     narrower and deeper it is: through 30 linear LeCun layers of 64 units the
     logarithm of the last layer's variance has a standard deviation of about
     0.45 over seeds (a factor of about 1.6 either way), and through 30 layers
-    narrowing from 256 to 16 units, seed 0 ends at 4.6 where the recursion
-    says 1 (both measured with :func:`signal_propagation`). At width 1024 it
+    narrowing from 256 to 16 units, seed 0 (a batch of 2048) ends at 4.6 where
+    the recursion says 1 (both measured with :func:`signal_propagation`). At width 1024 it
     agrees with the average of three seeds to 3 %.
 
     Examples
@@ -867,13 +869,13 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(depth):
             q = preact[l] = n[l] * v[l] * second_moment
-            if slope is not None:  # piecewise linear: closed forms (quadrature is not exact at a kink)
+            if slope is not None:  # piecewise linear: closed forms, all proportional to q
                 second_moment = (1 + slope**2) / 2 * q
-                mean = (1 - slope) * math.sqrt(q / (2 * math.pi))
+                forward[l] = ((1 + slope**2) / 2 - (1 - slope) ** 2 / (2 * math.pi)) * q
                 slope_sq[l] = (1 + slope**2) / 2
             else:
                 second_moment, mean, slope_sq[l] = _smooth_moments(activation, q)
-            forward[l] = second_moment - mean**2
+                forward[l] = second_moment - mean**2
         upstream = 1.0
         for l in reversed(range(depth)):
             upstream = n[l + 1] * v[l] * slope_sq[l] * upstream

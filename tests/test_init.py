@@ -446,3 +446,14 @@ def test_with_changing_widths_fan_in_keeps_forward_fan_out_backward_xavier_split
     assert bwd == pytest.approx(np.prod(2 * n_out / (n_in + n_out)), rel=1e-9)
     assert (round(fwd, 1), round(bwd, 2)) == (3.9, 0.24)  # the figures in the docstring
     assert fwd * bwd == pytest.approx(np.prod(4 * n_in * n_out / (n_in + n_out) ** 2))
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh", "sigmoid"])
+def test_expected_variances_overflow_to_inf_not_nan(activation):
+    fwd, pre, bwd = expected_variances(4, [1e200, 1e200, 1e200], activation=activation)
+    for a in (fwd, pre, bwd):
+        assert not np.any(np.isnan(a))
+    if activation in ("linear", "relu"):  # unbounded: the variances overflow
+        assert np.isinf(pre[-1]) and np.isinf(bwd[0])
+    else:  # bounded: |a| <= 1 keeps the forward finite, the slopes vanish
+        assert np.all(fwd <= 1) and np.all(np.isfinite(pre))
