@@ -8,9 +8,13 @@ block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
 a call, and those spinning threads would otherwise steal the cores of the next
 block's library. torch runs with as many threads as numpy's BLAS.
 
-Each forward row is followed by the time of its matrix product alone (numpy's
-BLAS on operands already in place): the floor of any im2col forward in numpy.
-Where that floor is already above the target, no numpy rearrangement meets it.
+Each forward row is followed by the time of the plain im2col product
+``(K, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)`` alone (numpy's BLAS on operands already in
+place). Where the forward does that product (more than ``FEW_FILTERS`` filters:
+the two 3x3 shapes) it is a floor: when it is already above the target, no numpy
+rearrangement of the copies meets it. On LeNet's 6 filters the forward does a
+larger, faster blocked product instead (see ``lecturekit._im2col``), so there the
+row is only a reference.
 
 When that is more than one thread, the forward rows are measured a second time
 in a subprocess with ``OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1``
@@ -39,7 +43,7 @@ import numpy as np
 
 from lecturekit.conv import conv2d, conv2d_backward, conv2d_reference
 
-from .common import Row, median
+from .common import Row, median, repeat_time
 
 SHAPES = (  # name, x shape, w shape, padding
     ("LeNet N=64 C=1 28x28, 6 5x5", (64, 1, 28, 28), (6, 1, 5, 5), 0),
@@ -54,12 +58,7 @@ REPEAT = 7
 def _block(fn, repeat=REPEAT):
     time.sleep(PAUSE)
     fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return median(samples)
+    return median(repeat_time(fn, repeat))
 
 
 def _compare(fn_a, fn_b, rounds=ROUNDS):
@@ -99,7 +98,7 @@ def reference_rows():
 
 
 def _gemm_only(x, w, pad):
-    """The product W (K, C*kh*kw) @ cols (C*kh*kw, N*Ho*Wo) of an im2col forward, as a closure."""
+    """The plain im2col product W (K, C*kh*kw) @ cols (C*kh*kw, N*Ho*Wo), as a closure."""
     N, C, H, W = x.shape
     K, _, kh, kw = w.shape
     positions = N * (H + 2 * pad - kh + 1) * (W + 2 * pad - kw + 1)
@@ -135,10 +134,10 @@ def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads, forward_
     ours, theirs = _compare(lambda: conv2d(x, w, b, padding=pad), torch_forward)
     yield Row(f"conv2d forward time / torch, {label}, {unit}", ours / theirs, "x",
               f"{ours * 1e3:.2f} vs {theirs * 1e3:.2f} ms; target <= {target:g}x")
-    # The floor of any im2col forward in numpy: its one matrix product alone, by numpy's BLAS,
-    # on operands already in place (no padding, no copy, no output transpose).
+    # The plain im2col product alone, by numpy's BLAS, on operands already in place
+    # (no padding, no copy, no output transpose): see the module docstring.
     gemm, theirs = _compare(_gemm_only(x, w, pad), torch_forward)
-    yield Row(f"  its matrix product alone / torch, {label}, {unit}", gemm / theirs, "x",
+    yield Row(f"  plain im2col product alone / torch, {label}, {unit}", gemm / theirs, "x",
               f"{gemm * 1e3:.2f} vs {theirs * 1e3:.2f} ms: (K, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)")
     if forward_only:
         return

@@ -220,7 +220,7 @@ def forward(x, w, geom, b=None):
     Ho, Wo = geom.out_hw
     B = 2 if K <= FEW_FILTERS and geom.dilation[0] == 1 and Ho > 1 else 1
     blocks = _blocks(geom, B)
-    wb = _blocked_weights(w, b, blocks, geom)  # casts b to the weights' dtype
+    wb = _blocked_weights(w, b, blocks, geom)
     Wc = geom.cols_width
     y = np.empty((N, K, Ho, Wo), dtype=np.result_type(x, w))
     per_sample = max(wb.shape) * blocks.n_blocks * Wc * x.itemsize

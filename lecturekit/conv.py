@@ -463,6 +463,7 @@ def _conv2d_args(x, w, b, stride, padding, dilation):
     b = _bias(b, w.shape[0], "filter (w.shape[0])")
     geom = _geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
     dtype = _float_dtype(x, w, b)
+    b = None if b is None else b.astype(dtype, copy=False)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geom
 
 
@@ -661,6 +662,7 @@ def _conv_transpose_args(x, w, b, stride, padding, output_padding, dilation):
     geom = _im2col.Geometry(tuple(w.shape[2:]), s, d, ((p[0], p[0]), (p[1], p[1])), out,
                             tuple(x.shape[2:]))
     dtype = _float_dtype(x, w, b)
+    b = None if b is None else b.astype(dtype, copy=False)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geom
 
 
@@ -718,7 +720,7 @@ def conv_transpose2d(x, w, b=None, *, stride=1, padding=0, output_padding=0, dil
     x, w, b, geom = _conv_transpose_args(x, w, b, stride, padding, output_padding, dilation)
     y = _im2col.grad_input(x, w, geom)
     if b is not None:
-        y += b.astype(y.dtype, copy=False)[:, None, None]
+        y += b[:, None, None]
     return y
 
 

@@ -285,6 +285,15 @@ def _uniform_with_var(shape, var, rng):
     return check_rng(rng).uniform(-bound, bound, size=shape)
 
 
+def _lecun_var(shape):
+    return 1.0 / calculate_fans(shape)[0]
+
+
+def _xavier_var(shape, gain):
+    fan_in, fan_out = calculate_fans(shape)
+    return _gain(gain) ** 2 * 2.0 / (fan_in + fan_out)
+
+
 def lecun_normal(shape, *, rng):
     r"""LeCun normal: :math:`w \sim \mathcal{N}(0, 1/n_\text{in})`.
 
@@ -308,8 +317,7 @@ def lecun_normal(shape, *, rng):
     ----------
     001_2691e6e736ad0c50.txt (Lecture 3), Xavier and He initialization.
     """
-    fan_in, _ = calculate_fans(shape)
-    return _normal_with_var(_shape(shape), 1.0 / fan_in, rng)
+    return _normal_with_var(_shape(shape), _lecun_var(shape), rng)
 
 
 def lecun_uniform(shape, *, rng):
@@ -324,8 +332,7 @@ def lecun_uniform(shape, *, rng):
     -------
     ndarray, shape ``shape``
     """
-    fan_in, _ = calculate_fans(shape)
-    return _uniform_with_var(_shape(shape), 1.0 / fan_in, rng)
+    return _uniform_with_var(_shape(shape), _lecun_var(shape), rng)
 
 
 def xavier_normal(shape, *, gain=1.0, rng):
@@ -360,8 +367,7 @@ def xavier_normal(shape, *, gain=1.0, rng):
     >>> xavier_normal((256, 128), rng=default_rng(0)).shape
     (256, 128)
     """
-    fan_in, fan_out = calculate_fans(shape)
-    return _normal_with_var(_shape(shape), _gain(gain) ** 2 * 2.0 / (fan_in + fan_out), rng)
+    return _normal_with_var(_shape(shape), _xavier_var(shape, gain), rng)
 
 
 def xavier_uniform(shape, *, gain=1.0, rng):
@@ -388,8 +394,7 @@ def xavier_uniform(shape, *, gain=1.0, rng):
     ----------
     004_16411a88f2dc5004.txt ("MLP"), Xavier (Glorot) init.; Glorot & Bengio 2010, eq. 16.
     """
-    fan_in, fan_out = calculate_fans(shape)
-    return _uniform_with_var(_shape(shape), _gain(gain) ** 2 * 2.0 / (fan_in + fan_out), rng)
+    return _uniform_with_var(_shape(shape), _xavier_var(shape, gain), rng)
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
@@ -521,15 +526,11 @@ def _layer_weight(init, shape, rng, std, value, gain, activation, negative_slope
         return constant(shape, value)
     if init == "normal":
         return normal(shape, std, rng=rng)
-    if init in ("kaiming_normal", "kaiming_uniform"):
-        # Match the activation's slope so that leaky ReLU gets its own gain.
-        leaky = activation == "leaky_relu"
-        kaiming = kaiming_normal if init == "kaiming_normal" else kaiming_uniform
-        return kaiming(shape, a=negative_slope if leaky else 0.0, mode=mode, rng=rng)
-    if init in ("xavier_normal", "xavier_uniform"):
-        xavier = xavier_normal if init == "xavier_normal" else xavier_uniform
-        return xavier(shape, gain=gain, rng=rng)
-    return (lecun_normal if init == "lecun_normal" else lecun_uniform)(shape, rng=rng)
+    # The draw of the public lecun_*/xavier_*/kaiming_* function, with the variance
+    # weight_variance reports: the curves and their predictions cannot drift apart.
+    var = weight_variance(init, shape, gain=gain, activation=activation,
+                          negative_slope=negative_slope, mode=mode)
+    return (_uniform_with_var if init.endswith("uniform") else _normal_with_var)(shape, var, rng)
 
 
 def _stats(a):
@@ -740,15 +741,16 @@ def weight_variance(init, shape, *, std=0.01, gain=1.0, activation="tanh", negat
     """
     check_choice(init, "init", INITS)
     check_choice(activation, "activation", ACTIVATIONS)
-    fan_in, fan_out = calculate_fans(shape)
+    calculate_fans(shape)  # checks the shape for every scheme
     if init in ("zeros", "constant"):
         return 0.0
     if init == "normal":
         return check_real(std, "std", low=0) ** 2
     if init.startswith("lecun"):
-        return 1.0 / fan_in
+        return _lecun_var(shape)
     if init.startswith("xavier"):
-        return _gain(gain) ** 2 * 2.0 / (fan_in + fan_out)
+        return _xavier_var(shape, gain)
+    # Match the activation's slope, so that leaky ReLU gets its own gain.
     a = check_real(negative_slope, "negative_slope") if activation == "leaky_relu" else 0.0
     return _kaiming_var(shape, a, mode, "leaky_relu")
 

@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from .conv import _check_dout, _float_dtype, _nchw, _pair, _positions
+from .conv import _AXES, _check_dout, _float_dtype, _nchw, _pair, _positions
 
 __all__ = [
     "max_pool2d", "max_pool2d_backward", "max_pool2d_reference",
@@ -48,22 +48,29 @@ def _pool_args(x, kernel_size, stride, padding):
                 f"got padding={pi} with kernel_size={ki}"
             )
     out = tuple(_positions(n, ki, si, 2 * pi, f"{axis} of the ")
-                for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, ("height", "width"),
-                                               strict=True))
+                for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, _AXES, strict=True))
     return x, k, s, p, out
 
 
-def _entries(x, k, s, p, out, fill):
-    """Yield ``(q, entry)``: entry ``(u, v)``, ``q = u*kw + v``, of every window, (N, C, Ho, Wo).
+def _window_entries(k, s, out):
+    """Yield ``(q, index)``: for entry ``(u, v)`` of every window, ``q = u*kw + v`` and the
+    strided slice of the padded input that holds it for all windows, (N, C, Ho, Wo).
 
     Pooling over these ``kh*kw`` strided slices of the padded input is much
     faster than reducing over the last axes of a window view.
     """
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
     for u in range(k[0]):
         for v in range(k[1]):
             # entry (u, v) of the window at (i, j) is padded pixel (i*sh + u, j*sw + v)
-            yield u * k[1] + v, xp[:, :, u:u + s[0] * out[0]:s[0], v:v + s[1] * out[1]:s[1]]
+            yield u * k[1] + v, (..., slice(u, u + s[0] * out[0], s[0]),
+                                 slice(v, v + s[1] * out[1], s[1]))
+
+
+def _entries(x, k, s, p, out, fill):
+    """Yield ``(q, entry)``: entry ``(u, v)``, ``q = u*kw + v``, of every window, (N, C, Ho, Wo)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    for q, index in _window_entries(k, s, out):
+        yield q, xp[index]
 
 
 def _argmax(x, k, s, p, out):
@@ -84,11 +91,8 @@ def _scatter(g, x_shape, k, s, p, out, arg=None):
     """
     N, C, H, W = x_shape
     dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=g.dtype)
-    for u in range(k[0]):
-        for v in range(k[1]):
-            # entry (u, v) of the window at (i, j) is padded pixel (i*sh + u, j*sw + v)
-            dxp[:, :, u:u + s[0] * out[0]:s[0], v:v + s[1] * out[1]:s[1]] += (
-                g if arg is None else np.where(arg == u * k[1] + v, g, 0))
+    for q, index in _window_entries(k, s, out):
+        dxp[index] += g if arg is None else np.where(arg == q, g, 0)
     return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
 
 

@@ -19,7 +19,7 @@ import matplotlib
 import numpy as np
 import PIL.Image
 from matplotlib.axes import Axes
-from matplotlib.axis import Axis
+from matplotlib.axis import Axis, Tick
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -63,6 +63,11 @@ def new_cache():
     return OrderedDict()
 
 
+def fmt(v):
+    """``v`` to two significant digits, or "overflow" when it is not finite."""
+    return f"{v:.2g}" if np.isfinite(v) else "overflow"
+
+
 def set_lims(ax, xlim=None, ylim=None):
     """Set axis limits only if they change: a change re-renders the cached ticks."""
     if xlim is not None and tuple(ax.get_xlim()) != tuple(map(float, xlim)):
@@ -79,6 +84,26 @@ def _static_artists(fig):
         if not artist.get_animated():
             yield artist
             stack.extend(artist.get_children())
+
+
+def _decoration_changed(fig):
+    """Whether a static artist is stale for a reason other than new axis limits.
+
+    New limits leave the figure, its axes and their axes' ``Axis`` objects stale,
+    and can add ``Tick`` artists (an axis lays out as many as its range needs):
+    those are redrawn from the limits, so a background cached for the same limits
+    is still right. Anything else stale (a title, a label) makes every cached one
+    out of date.
+    """
+    stack = [fig]
+    while stack:
+        artist = stack.pop()
+        if artist.get_animated() or isinstance(artist, Tick):
+            continue
+        if artist.stale and not isinstance(artist, (Figure, Axes, Axis)):
+            return True
+        stack.extend(artist.get_children())
+    return False
 
 
 # ----------------------------------------------------------------------------- controls
@@ -282,9 +307,11 @@ class Explorer:
         self._backgrounds = {}  # axis limits -> rendered background
         self._offscreen = None
         self._text_patches = {}
+        self._cache = new_cache()  # for memo()
         self.build(self.fig)
         self._animate_built_artists()
         self.update(**params)
+        self._prerender()
 
     # -- to override ---------------------------------------------------------------
     def build(self, fig):
@@ -299,6 +326,29 @@ class Explorer:
     def limits(self, params):
         return {}
 
+    def memo(self, key, compute, size=64):
+        """:func:`memoised` on this explorer's own cache: ``compute()`` once per ``key``."""
+        return memoised(self._cache, key, compute, size)
+
+    def prerender(self):
+        """States to render once at construction, so that entering one later costs a
+        frame, not a full redraw (about 0.1-0.3 s): each a dict of parameters or a
+        callable that changes the figure (e.g. sets an axis range). Default: none."""
+        return ()
+
+    def _prerender(self):
+        states = list(self.prerender())
+        if not states:
+            return
+        current = dict(self.params)
+        for state in states:
+            if callable(state):
+                state()
+            else:
+                self._apply(state)
+            self._draw_frame()  # caches this state's background; no PNG needed
+        self.update(**current)
+
     # -- the pure update -----------------------------------------------------------
     def update(self, **params):
         """Recompute, redraw and re-render; return the computed numbers.
@@ -309,10 +359,18 @@ class Explorer:
         maths) is drawn as a message in the figure and returned as
         ``{"error": message}``; it never raises.
         """
-        merged = self._merged(params, "update")
-        self.params = merged
+        result = self._apply(params)
+        self._sync_widgets()
+        self.png = self.render_png()
+        if self.image is not None:
+            self.image.value = self.png
+        return result
+
+    def _apply(self, params):
+        """Set the parameters, compute and draw (not render); return the result."""
+        self.params = self._merged(params, "update")
         try:
-            result = self.compute(**merged)
+            result = self.compute(**self.params)
         except ValueError as exc:
             result = {"error": str(exc)}
             self.show_message(str(exc))
@@ -320,10 +378,6 @@ class Explorer:
             self.show_message(None)
             self.draw(result)
         self.result = result
-        self._sync_widgets()
-        self.png = self.render_png()
-        if self.image is not None:
-            self.image.value = self.png
         return result
 
     def peek(self, **params):
@@ -374,9 +428,7 @@ class Explorer:
           properties, same place on screen), because matplotlib's per-glyph
           text rendering costs milliseconds per string.
         """
-        # Unhinted glyphs render twice as fast, and at 100 dpi look the same.
-        with matplotlib.rc_context({"text.hinting": "no_hinting"}):
-            pixels = self._draw_frame()
+        pixels = self._draw_frame()
         image = PIL.Image.frombuffer("RGBA", (pixels.shape[1], pixels.shape[0]), pixels,
                                      "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
@@ -387,6 +439,11 @@ class Explorer:
 
     def _draw_frame(self):
         """Draw the figure into the canvas; return its pixels, (H, W, 4) uint8, row 0 on top."""
+        # Unhinted glyphs render twice as fast, and at 100 dpi look the same.
+        with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+            return self._draw_frame_unhinted()
+
+    def _draw_frame_unhinted(self):
         canvas = self.fig.canvas
         if self._background is None or self.fig.stale:
             self._background = self._fresh_background()
@@ -420,13 +477,10 @@ class Explorer:
     def _fresh_background(self):
         """The background for the current state: from the cache if only axis limits changed."""
         key = tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
-        stale = [a for a in _static_artists(self.fig) if a.stale]
-        only_limits = self._background is not None and all(
-            isinstance(a, (Figure, Axes, Axis)) for a in stale)
-        if not only_limits:
+        if self._background is None or _decoration_changed(self.fig):
             self._backgrounds.clear()  # a title or label changed: every cached one is out of date
         elif key in self._backgrounds:
-            for a in stale:  # as a draw would have done
+            for a in _static_artists(self.fig):  # as a draw would have done
                 a.stale = False
             return self._backgrounds[key]
         self.fig.canvas.draw()  # everything except the animated artists

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..norm import BatchNorm, batch_norm, batch_stats
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register
+from ._base import FONT, Choice, Explorer, Slider, register
 
 N_TRAIN = 10_000
 MEAN, VAR = 3.0, 4.0
@@ -150,7 +150,6 @@ class BatchNormRunningExplorer(Explorer):
     def build(self, fig):
         self.x = _trainset("normal")
         self.pop_mean, self.pop_var = float(self.x.mean()), float(self.x.var())
-        self._cache = new_cache()
         self.ax_run = fig.add_axes((0.06, 0.13, 0.5, 0.62))
         self.ax_out = fig.add_axes((0.66, 0.13, 0.31, 0.62))
         ax = self.ax_run
@@ -202,7 +201,7 @@ class BatchNormRunningExplorer(Explorer):
             batches = _minibatches(self.x, batch, STEPS_MAX, seed=batch).T[..., None]
             return bn, batches, [bn.running_mean[0]], [bn.running_var[0]]
 
-        bn, batches, mean, var = memoised(self._cache, (momentum, batch), start, size=32)
+        bn, batches, mean, var = self.memo((momentum, batch), start, size=32)
         while len(mean) <= steps:
             bn.forward(batches[len(mean) - 1])  # training mode: updates the running statistics
             mean.append(bn.running_mean[0])

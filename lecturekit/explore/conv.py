@@ -111,7 +111,6 @@ class ConvArithmeticExplorer(Explorer):
                 position):
         span = dilation * (kernel - 1) + 1  # the dilated kernel's extent F'
         dilated = f"F' = {dilation}·({kernel} − 1) + 1 = {span},   " if dilation > 1 else ""
-        extra = output_padding if transposed else 0  # cells added at the bottom and right
         if transposed:
             text = (f"m = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) "
                     f"+ {output_padding} + 1")
@@ -131,8 +130,9 @@ class ConvArithmeticExplorer(Explorer):
         except ValueError as exc:
             raise ValueError(f"{dilated}{text}\n\n{exc}") from exc
         # The grid the kernel slides over: input cells (spread out by `gap`), zeros, padding,
-        # and `extra` more cells at the end (bottom, right) for the output padding.
-        u = np.arange((size - 1) * gap + 1 + 2 * pad + extra) - pad  # index into the spread input
+        # and output_padding more cells at the end (bottom, right); limits() keeps it 0 unless
+        # transposed.
+        u = np.arange((size - 1) * gap + 1 + 2 * pad + output_padding) - pad  # index into the spread input
         inside = (u >= 0) & (u <= (size - 1) * gap)
         real = inside & (u % gap == 0)
         kind = np.where(real, 0, np.where(inside, 1, 2))  # 0 input, 1 inserted zero, 2 padding
@@ -142,7 +142,7 @@ class ConvArithmeticExplorer(Explorer):
                 for a in range(kernel) for b in range(kernel)]
         return {"m": m, "cells": cells, "row": r, "col": c, "taps": taps, "pad": pad, "gap": gap,
                 "formula": formula, "numbers": dilated + f"{text} = {m}", "transposed": transposed,
-                "output_padding": extra, "size": size}
+                "output_padding": output_padding, "size": size}
 
     def draw(self, res):
         n, m = len(res["cells"]), res["m"]

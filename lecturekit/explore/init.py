@@ -40,7 +40,7 @@ from matplotlib.lines import Line2D
 
 from ..init import expected_variances, signal_propagation, weight_variance
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, Toggle, memoised, new_cache, register, set_lims
+from ._base import FONT, Choice, Explorer, Slider, Toggle, fmt, register, set_lims
 
 DEPTH_MAX = 50
 BATCH = 32
@@ -77,10 +77,6 @@ def layer_widths(width, taper, depth):
     return np.maximum(1, np.geomspace(first, last, depth + 1).round()).astype(int)
 
 
-def _fmt(v):
-    return f"{v:.2g}" if np.isfinite(v) else "overflow"
-
-
 @register
 class InitExplorer(Explorer):
     """Per-layer variance of activations and gradients, and the spread across units."""
@@ -97,16 +93,11 @@ class InitExplorer(Explorer):
     }
     figsize = (11.0, 4.8)
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        # Render the other y-range's background once, now, so that the first click on
-        # *zoom* does not pay for a full redraw (about 0.3 s).
-        zoom = self.params["zoom"]
-        self.update(zoom=not zoom)
-        self.update(zoom=zoom)
+    def prerender(self):
+        # The other y-range: the first click on *zoom* then costs a frame, not 0.3 s.
+        return [{"zoom": not self.params["zoom"]}]
 
     def build(self, fig):
-        self._cache = new_cache()
         left, width, gap = 0.065, 0.27, 0.05
         titles = (r"forward: Var($a^l$); Var($z^l$) dashed",
                   r"backward: Var($\partial L / \partial a^{l-1}$)",
@@ -167,7 +158,7 @@ class InitExplorer(Explorer):
                 widths, var_w, activation=activation, negative_slope=SLOPE)
             return widths, s, var_w, expected
 
-        return memoised(self._cache, key, compute)
+        return self.memo(key, compute)
 
     def compute(self, *, init, activation, std, depth, width, taper, mode, zoom):
         widths, s, var_w, expected = self._signal(init, activation, std, depth, width, taper,
@@ -237,11 +228,11 @@ class InitExplorer(Explorer):
             weights += f"layer 1: n_in·Var(w) = {r['gain']:.3g}, n_out·Var(w) = {r['gain_out']:.3g}"
         self.weights.set_text(weights)
         last = r["depth"] - 1
-        back = _fmt(r["backward_var"][0]) if r["backward_computed"] else "—"
+        back = fmt(r["backward_var"][0]) if r["backward_computed"] else "—"
         equal = "all units equal" if r["units_equal"] else "units differ"
         shape = (f"widths {widths[0]} → {widths[-1]}" if widths[0] != widths[-1]
                  else f"width {widths[0]}")
         self.numbers.set_text(f"{shape};  layer L = {r['depth']}:  "
-                              f"Var(a) = {_fmt(r['forward_var'][last])}"
-                              f",  Var(z) = {_fmt(r['preact_var'][last])}"
+                              f"Var(a) = {fmt(r['forward_var'][last])}"
+                              f",  Var(z) = {fmt(r['preact_var'][last])}"
                               f";  layer 1: Var(∂L/∂x) = {back};  {equal}")

@@ -158,14 +158,9 @@ class OptimizerExplorer(Explorer):
     }
     figsize = (10.0, 4.8)
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        # Render each surface once, so that its axes' background is cached before the
-        # first move to it (switching then costs a frame, not a full redraw).
-        chosen = self.params["surface"]
-        for name in SURFACES:
-            self.update(surface=name)
-        self.update(surface=chosen)
+    def prerender(self):
+        # Each surface has its own axis limits: switching then costs a frame.
+        return [{"surface": name} for name in SURFACES]
 
     def build(self, fig):
         self._runs = {}  # (method, surface, its hyperparameters) -> (path, diverged step)

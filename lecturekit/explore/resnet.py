@@ -22,12 +22,14 @@ explorer's numbers.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from matplotlib.ticker import Locator, NullLocator
 
 from ..resnet import gradient_norms_by_depth
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register, set_lims
+from ._base import FONT, Choice, Explorer, Slider, fmt, register, set_lims
 
 DEPTH_MAX = 100
 BATCH = 32  # gradient_norms_by_depth's default batch_size
@@ -37,10 +39,6 @@ RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
 _PLAIN, _RESIDUAL = "#d62728", "#1f77b4"
 _QUANTITY = {"input": (r"$\|\partial L / \partial x_l\|$", "input_grad"),
              "weight": (r"$\|\partial L / \partial W_l\|_F$", "weight_grad")}
-
-
-def _fmt(v):
-    return f"{v:.2g}" if np.isfinite(v) else "overflow"
 
 
 def log_range(*arrays):
@@ -85,6 +83,12 @@ def gradient_axes(fig, xmax, xlabel):
     return ax
 
 
+def range_states(ax):
+    """For :meth:`Explorer.prerender`: put ``ax`` in each of :data:`RANGES` in turn, so that no
+    slider move pays for the full redraw of a range it enters for the first time."""
+    return [partial(set_lims, ax, ylim=y_range) for y_range in RANGES]
+
+
 def show_log_range(ax, y_range):
     """Give ``ax`` the y-range if it changed; return a function that clips values into it.
 
@@ -110,17 +114,10 @@ class ResNetExplorer(Explorer):
     }
     figsize = (11.0, 5.0)
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        # Render each fixed y-range's background once, now, so that no slider move
-        # pays for the full redraw of a range it enters for the first time.
-        for y_range in RANGES:
-            set_lims(self.ax, ylim=y_range)
-            self.render_png()
-        self.update()
+    def prerender(self):
+        return range_states(self.ax)
 
     def build(self, fig):
-        self._cache = new_cache()
         ax = self.ax = gradient_axes(fig, DEPTH_MAX, "layer l  (0 = input, L = output)")
         (self.plain,) = ax.plot([], [], color=_PLAIN, lw=2.5, label="plain: $x_{l+1} = g(W_l x_l)$")
         (self.residual,) = ax.plot([], [], color=_RESIDUAL, lw=2.5,
@@ -135,7 +132,7 @@ class ResNetExplorer(Explorer):
     def _norms(self, depth, width, activation, init, seed):
         """Both stacks' gradient norms, memoised: dragging back and forth computes once."""
         # The same seed for both: identical input, weights and upstream gradient.
-        return memoised(self._cache, (depth, width, activation, init, seed), lambda: tuple(
+        return self.memo((depth, width, activation, init, seed), lambda: tuple(
             gradient_norms_by_depth(depth, width, residual=residual, rng=default_rng(seed),
                                     activation=activation, init=init, batch_size=BATCH)
             for residual in (False, True)))
@@ -158,5 +155,5 @@ class ResNetExplorer(Explorer):
                  f"{r['init'].replace('_normal', '')} weights", "",
                  "norm at", f"{'':9s}{first:>8s}{last:>8s}"]
         for k, name in enumerate(("plain", "residual")):
-            lines.append(f"{name:9s}{_fmt(r['first'][k]):>8s}{_fmt(r['last'][k]):>8s}")
+            lines.append(f"{name:9s}{fmt(r['first'][k]):>8s}{fmt(r['last'][k]):>8s}")
         self.numbers.set_text("\n".join(lines))

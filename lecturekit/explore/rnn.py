@@ -39,8 +39,8 @@ from ..rnn import (
     memory_retention,
     rnn_init,
 )
-from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register
-from .resnet import _fmt, gradient_axes, log_axis, log_range, show_log_range
+from ._base import FONT, Choice, Explorer, Slider, fmt, register
+from .resnet import gradient_axes, log_axis, log_range, range_states, show_log_range
 
 STEPS_MAX = 100
 HIDDEN, INPUT, SEQUENCES = 16, 4, 4
@@ -88,8 +88,10 @@ class RNNGradientExplorer(Explorer):
     }
     figsize = (11.0, 5.0)
 
+    def prerender(self):
+        return range_states(self.ax)
+
     def build(self, fig):
-        self._cache = new_cache()
         ax = self.ax = gradient_axes(fig, STEPS_MAX, "distance in time  T − t")
         self.sequences = [ax.plot([], [], color=_RNN, lw=1, alpha=0.35)[0]
                           for _ in range(SEQUENCES)]
@@ -106,7 +108,7 @@ class RNNGradientExplorer(Explorer):
         self.numbers = fig.text(0.70, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
 
     def compute(self, *, activation, radius, input_scale, steps, seed):
-        norms = memoised(self._cache, (activation, radius, input_scale, steps, seed),
+        norms = self.memo((activation, radius, input_scale, steps, seed),
                           lambda: rnn_jacobian_norms(radius, steps, input_scale, seed, activation))
         lag = np.arange(steps + 1)
         mean = _geometric_mean(norms)
@@ -129,9 +131,9 @@ class RNNGradientExplorer(Explorer):
         self.numbers.set_text(f"g = {r['activation']}, max|g'| = {g_max}\n"
                               f"ρ = {r['radius']:.2f}, input scale {r['input_scale']:.1f}\n\n"
                               f"T − t   norm    bound\n"
-                              f"{min(10, steps):5d}  {_fmt(r['at_10']):>7s}  "
-                              f"{_fmt(r['bound'][min(10, steps)]):>7s}\n"
-                              f"{steps:5d}  {_fmt(r['at_T']):>7s}  {_fmt(r['bound'][-1]):>7s}")
+                              f"{min(10, steps):5d}  {fmt(r['at_10']):>7s}  "
+                              f"{fmt(r['bound'][min(10, steps)]):>7s}\n"
+                              f"{steps:5d}  {fmt(r['at_T']):>7s}  {fmt(r['bound'][-1]):>7s}")
 
 
 @register
@@ -148,7 +150,6 @@ class LSTMMemoryExplorer(Explorer):
     figsize = (11.0, 5.0)
 
     def build(self, fig):
-        self._cache = new_cache()
         ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
         log_axis(ax, MEMORY_RANGE)
         ax.set_xlim(0, STEPS_MAX)
@@ -173,12 +174,12 @@ class LSTMMemoryExplorer(Explorer):
         # Both over STEPS_MAX steps, cut at `steps`: moving T costs nothing. The cut is exact
         # for the LSTM (its first `steps` steps are a run of `steps` steps: the inputs are
         # drawn in order); the RNN curve is that of a loss at step STEPS_MAX.
-        kept = memoised(self._cache, ("lstm", forget_bias, weight_std, seed),
+        kept = self.memo(("lstm", forget_bias, weight_std, seed),
                          lambda: memory_retention(forget_bias, steps=STEPS_MAX,
                                                   rng=default_rng(seed), hidden_size=HIDDEN,
                                                   input_size=INPUT, batch_size=LSTM_SEQUENCES,
                                                   weight_std=weight_std))[:steps + 1]
-        rnn = memoised(self._cache, ("rnn", radius, seed),
+        rnn = self.memo(("rnn", radius, seed),
                         lambda: _geometric_mean(rnn_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
                         )[:steps + 1]
         t = np.arange(steps + 1)
@@ -201,5 +202,5 @@ class LSTMMemoryExplorer(Explorer):
                               f"weight std {r['weight_std']:.1f}, RNN ρ = {r['radius']:.2f}\n\n"
                               f"half-life\n  LSTM  {half(r['half_life_lstm'])}\n"
                               f"  RNN   {half(r['half_life_rnn'])}\n"
-                              f"after t = {r['steps']}\n  LSTM  {_fmt(r['lstm'][-1])}\n"
-                              f"  RNN   {_fmt(r['rnn'][-1])}")
+                              f"after t = {r['steps']}\n  LSTM  {fmt(r['lstm'][-1])}\n"
+                              f"  RNN   {fmt(r['rnn'][-1])}")

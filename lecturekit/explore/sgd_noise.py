@@ -36,7 +36,7 @@ from ..objectives import (
 )
 from ..optim import GD, SGD, minibatch_indices
 from ..rng import default_rng
-from ._base import FONT, Explorer, Slider, Toggle, memoised, new_cache, register
+from ._base import FONT, Explorer, Slider, Toggle, register
 
 N = 100
 """The first N of the notebook's pairs: ``make_least_squares(N_DATA, rng=default_rng(SEED))``."""
@@ -61,7 +61,6 @@ class SGDNoiseExplorer(Explorer):
     var_lim = (1e-4, 2.0)
 
     def build(self, fig):
-        self._cache = new_cache()
         x, y = make_least_squares(N_DATA, rng=default_rng(SEED))
         self.x, self.y = x[:N], y[:N]
         self.w_star = least_squares_minimizer(self.x, self.y)
@@ -129,7 +128,7 @@ class SGDNoiseExplorer(Explorer):
 
     def _runs(self, batch, replace, lr):
         """SGD from ω_0 = W0 with minibatches of ``batch``, RUNS times, and GD (memoised)."""
-        return memoised(self._cache, (batch, replace, lr), lambda: self._run(batch, replace, lr),
+        return self.memo((batch, replace, lr), lambda: self._run(batch, replace, lr),
                         size=256)
 
     def _run(self, batch, replace, lr):

@@ -21,7 +21,6 @@ network: the seed draws the initial weights and the order of the minibatches.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -32,14 +31,14 @@ from ..optim import SGD, Adam, AdamW, Momentum
 from ..rng import default_rng
 from ..schedules import cosine_decay
 from ..train import evaluate, train
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register
 
 EPOCHS_MAX = 10
 LOSS_RANGE = (0.01, 5.0)
 WEIGHT_DECAY = 0.05
 """AdamW's decoupled weight decay (the other optimisers have none)."""
 MOMENTUM = 0.9
-_RESULTS = OrderedDict()
+_RESULTS = new_cache()
 """Settings -> trained result, the most recent last (at most _CACHE_SIZE)."""
 _CACHE_SIZE = 32
 _OPTIMIZERS = {
@@ -245,21 +244,19 @@ class TrainingExplorer(Explorer):
         In the widget the progress bar counts the epochs and the curves are
         redrawn after each one.
         """
-        key = _key(self.params)
-        if key not in _RESULTS:
+        def run():
             if self.progress is not None:
                 self.progress.max = self.params["epochs"]
                 self.progress.description = f"epoch 0/{self.progress.max}"
                 self.progress.value = 0
                 self.button.disabled = True
             try:
-                _RESULTS[key] = train_lenet(**self.params, progress=self._show_epoch)
+                return train_lenet(**self.params, progress=self._show_epoch)
             finally:
                 if self.button is not None:
                     self.button.disabled = False
-            if len(_RESULTS) > _CACHE_SIZE:
-                _RESULTS.popitem(last=False)
-        _RESULTS.move_to_end(key)
+
+        memoised(_RESULTS, _key(self.params), run, size=_CACHE_SIZE)
         return self.update()
 
     def _show_epoch(self, partial):
