@@ -28,6 +28,8 @@ from lecturekit.rnn import (
     rnn_step_backward,
 )
 
+from .references import RECTIFY
+
 SMALL = settings(max_examples=15, deadline=None)
 SIZES = st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4),
                   st.integers(1, 3), st.integers(0, 2**16))  # T, N, D, H, K, seed
@@ -62,9 +64,6 @@ def test_rnn_forward_is_the_step_repeated_and_outputs_are_softmax():
                                    rtol=1e-13)
 
 
-# The lecture's "rectify" written out independently of lecturekit.activations.
-_G = {"tanh": np.tanh, "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
-      "relu": lambda a: np.where(a > 0, a, 0.0)}
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
@@ -72,11 +71,11 @@ def test_rnn_step_with_another_rectify_is_that_function_of_w_times_the_concatena
     rng = default_rng(10)
     x, h, w, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(4, 6)), \
         rng.normal(size=4)
-    expected = _G[activation](np.concatenate([x, h], axis=1) @ w.T + b)
+    expected = RECTIFY[activation](np.concatenate([x, h], axis=1) @ w.T + b)
     np.testing.assert_allclose(rnn_step(x, h, w, b, activation=activation), expected, rtol=1e-14)
     # b = 0 is the notes' formula, rectify(w (x_t || h_{t-1})), with no bias
     np.testing.assert_allclose(rnn_step(x, h, w, np.zeros(4), activation=activation),
-                               _G[activation](np.concatenate([x, h], axis=1) @ w.T), rtol=1e-14)
+                               RECTIFY[activation](np.concatenate([x, h], axis=1) @ w.T), rtol=1e-14)
 
 
 def _away_from_the_kink(x, h, w, b):
