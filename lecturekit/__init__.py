@@ -24,9 +24,10 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "catalog", "conv", "datasets", "dropout", "explore", "filters",
-    "gradcheck", "init", "losses", "models", "norm", "objectives", "optim", "paths",
-    "pool", "regularization", "resnet", "rng", "rnn", "schedules", "train",
+    "activations", "catalog", "conv", "conv_matrix", "datasets", "display", "dropout",
+    "explore", "filters", "gradcheck", "init", "losses", "models", "norm", "objectives",
+    "optim", "paths", "pool", "propagation", "regularization", "resnet", "rng", "rnn",
+    "schedules", "train", "transforms",
 )
 
 

@@ -29,7 +29,7 @@ from ._checks import as_array, check_choice, check_real, check_shape
 
 # ---------------------------------------------------------------- kernels
 # Unchecked kernels on float64 arrays, shared by the public functions and by
-# lecturekit.init.signal_propagation, which calls them hundreds of times per
+# lecturekit.propagation.signal_propagation, which calls them hundreds of times per
 # slider move and must not pay for input checks each time.
 
 

@@ -58,11 +58,13 @@ def catalog_markdown(entries=None, lecture=None):
     for e in entries:
         if lecture is not None and e["lecture"] != lecture:
             continue
-        formula = e["latex"].replace("|", r"\vert ").replace("\n", " ")
+        # A bare | would end the table cell: the norm \| becomes \Vert, a | becomes \vert.
+        formula = e["latex"].replace(r"\|", r"\Vert ").replace("|", r"\vert ").replace("\n", " ")
+        title = e["title"].replace("|", r"\|")
         mark = "done" if e["status"] == "done" else "planned"
         if e.get("erratum"):
             mark += " (erratum)"
         rows.append(
-            f"| `{e['id']}` | {e['kind']} | {e['title']}: ${formula}$ | `{e['function']}` | {mark} |"
+            f"| `{e['id']}` | {e['kind']} | {title}: ${formula}$ | `{e['function']}` | {mark} |"
         )
     return "\n".join(rows)

@@ -1,4 +1,4 @@
-r"""Convolution and cross-correlation: the sums of the notes, the matrix view, the layers.
+r"""Convolution and cross-correlation: the sums of the notes, the sizes, the layers.
 
 Conventions, stated once
 ------------------------
@@ -16,7 +16,8 @@ Conventions, stated once
   as an int or a pair (height, width).
 * Output size (Lecture 4): :math:`m = (W - F + 2P)/S + 1` with the dilated
   kernel size :math:`F = d(k-1)+1`; floored when the division leaves a remainder,
-  as PyTorch does (:func:`conv_output_size` can insist on exactness).
+  as PyTorch does (:func:`conv_output_size` can insist on exactness). The
+  receptive field of a stack of layers: :func:`receptive_field`.
 * float64 by default; ``conv2d``, ``conv2d_backward``, ``conv_transpose2d`` and its
   backward keep float32 when every array argument is float32.
 
@@ -28,12 +29,14 @@ lecture                        notes              code
 Lecture 4, 1-D                 X, W, t, a         ``x``, ``w``, index
 Lecture 4, 2-D                 I, K, (i, j)       ``I``, ``K``
 Lecture 3, the sum             X, K, Y, (u, v)    ``x``, ``w``, ``y``, ``(u, v)``
-Lecture 3, as a matrix         y = Kx, k_1..k_4   :func:`conv_matrix`, ``k.ravel()``
 Lecture 4, output size         W, F, P, S         ``n``, ``kernel``, ``padding``, ``stride``
+Lecture 4, receptive field     F (per layer)      ``kernel_sizes``, ``strides``, ``dilations``
 ============================  =================  ======================
 
-Lecture 3 uses K for both the kernel and the convolution matrix; the code calls
-the matrix ``conv_matrix(...)`` and the kernel ``k`` (single channel) or ``w``.
+Lecture 3's convolution as a matrix, :math:`y = Kx`, is in
+:mod:`lecturekit.conv_matrix`. The window arithmetic that convolution and
+pooling share (pairs, window positions, NCHW checks) is in
+:mod:`lecturekit._geometry`.
 
 The fast layer code (im2col and one matrix product per chunk of samples) is in
 :mod:`lecturekit._im2col`; :func:`conv2d_reference` is the readable loop it is
@@ -47,49 +50,20 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _im2col
 from ._checks import as_array, check_choice, check_int
+from ._geometry import check_dout, correlation_geometry, float_dtype, nchw, pair, positions
 
 __all__ = [
-    "conv_output_size", "conv_transpose_output_size",
+    "conv_output_size", "conv_transpose_output_size", "receptive_field",
     "conv1d", "correlate1d", "convolve2d", "correlate2d",
     "conv2d", "conv2d_reference", "conv2d_backward",
     "conv_transpose2d", "conv_transpose2d_backward",
-    "conv_matrix", "conv_matrix_pattern", "conv_matrix_kernel_grad",
-    "lecture4_example_1d", "lecture4_example_2d",
-    "lecture3_example_image", "lecture3_example_conv_matrix",
+    "lecture4_example_1d", "lecture4_example_2d", "lecture3_example_image",
 ]
 
 MODES = ("full", "same", "valid")
-_AXES = ("height", "width")
 
 
 # --------------------------------------------------------------------------- sizes
-
-def _pair(value, name, *, minimum):
-    """An int or a pair of ints, as the pair ``(height, width)``."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
-        return tuple(check_int(v, name, minimum=minimum) for v in value)
-    v = check_int(value, name, minimum=minimum)
-    return v, v
-
-
-def _positions(n, eff, stride, pad_total, what, *, exact=False):
-    """Number of window positions along one axis; the checks behind conv_output_size."""
-    span = n + pad_total - eff
-    if span < 0:
-        raise ValueError(
-            f"the {what}kernel (dilated size d*(F-1)+1 = {eff}) is larger than the padded "
-            f"input ({n} + padding {pad_total} = {n + pad_total})"
-        )
-    if exact and span % stride:
-        raise ValueError(
-            f"(W - F + 2P)/S = ({n} - {eff} + {pad_total})/{stride} = {span}/{stride} is not "
-            f"an integer: the last {span % stride} row(s) of the padded input are never used "
-            f"(PyTorch floors to {span // stride + 1})"
-        )
-    return span // stride + 1
-
 
 def conv_output_size(n, kernel, *, stride=1, padding=0, dilation=1, exact=False):
     r"""Output size of a convolution along one axis: :math:`(W - F + 2P)/S + 1`.
@@ -144,7 +118,7 @@ def conv_output_size(n, kernel, *, stride=1, padding=0, dilation=1, exact=False)
     stride = check_int(stride, "stride", minimum=1)
     padding = check_int(padding, "padding", minimum=0)
     dilation = check_int(dilation, "dilation", minimum=1)
-    return _positions(n, dilation * (kernel - 1) + 1, stride, 2 * padding, "", exact=exact)
+    return positions(n, dilation * (kernel - 1) + 1, stride, 2 * padding, "", exact=exact)
 
 
 def conv_transpose_output_size(n, kernel, *, stride=1, padding=0, output_padding=0, dilation=1):
@@ -204,6 +178,85 @@ def conv_transpose_output_size(n, kernel, *, stride=1, padding=0, output_padding
             f"= {size} is not positive: padding {padding} is too large"
         )
     return size
+
+
+def _per_layer(values, name, depth=None):
+    """``values`` as a list of ints >= 1, one per layer (``depth`` of them if given)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name} must be a sequence of ints, one per layer, got {values!r}")
+    if depth is None and len(values) == 0:
+        raise ValueError(f"{name} must list at least one layer, got {values!r}")
+    if depth is not None and len(values) != depth:
+        raise ValueError(f"{name} must have one entry per layer, len(kernel_sizes) = {depth}, "
+                         f"got {len(values)}")
+    return [check_int(v, f"{name}[{i}]", minimum=1) for i, v in enumerate(values)]
+
+
+def receptive_field(kernel_sizes, *, strides=None, dilations=None):
+    r"""Side of the receptive field of stacked convolutions: :math:`1 + \sum_l (k_l - 1) d_l \prod_{j<l} s_j`.
+
+    Parameters
+    ----------
+    kernel_sizes : sequence of int, length L
+        :math:`k_1, \dots, k_L`, the kernel size of each layer along one axis,
+        layer 1 first (the one that sees the input).
+    strides : sequence of int, length L, optional
+        :math:`s_1, \dots, s_L`; default all 1.
+    dilations : sequence of int, length L, optional
+        :math:`d_1, \dots, d_L`; default all 1.
+
+    Returns
+    -------
+    int
+        :math:`r_L`, the number of input pixels along the axis on which one
+        output pixel of layer L depends.
+
+    Notes
+    -----
+    Going down one layer, a block of :math:`r` adjacent outputs of layer
+    :math:`l` covers :math:`s_l(r - 1) + d_l(k_l - 1) + 1` of its inputs.
+    Starting from one pixel at the top (:math:`r = 1`) this recursion unrolls to
+
+    .. math::
+        r_L = 1 + \sum_{l=1}^{L} (k_l - 1)\, d_l \prod_{j<l} s_j,
+
+    where :math:`\prod_{j<l} s_j` is the distance, in input pixels, between
+    neighbouring inputs of layer :math:`l`. For :math:`L` stride-1 layers of
+    size :math:`F` it is :math:`L(F-1) + 1`: two 3×3 layers see 5×5, three see
+    7×7. The notes' "receptive field aka. filter size" is the case
+    :math:`L = 1`. Padding does not enter: it moves the field and decides where
+    the image's border cuts it off, not its size inside.
+
+    :math:`r_L` is the side of a bounding box. A stride larger than the next
+    kernel leaves holes in it (kernel 1 with stride 2, then kernel 2: the output
+    sees input pixels 0 and 2 of a field of 3). The tests measure the box
+    around the non-zero entries of :math:`\partial y_\text{centre}/\partial x`,
+    back-propagated through a random stack with :func:`conv2d_backward`.
+
+    References
+    ----------
+    000_778bfa8cbc5d38d6.txt (Lecture 4), "receptive field aka. filter size".
+    V. Dumoulin and F. Visin, arXiv:1603.07285 (2016); W. Luo et al.,
+    "Understanding the effective receptive field in deep convolutional neural
+    networks", NeurIPS 2016.
+
+    Examples
+    --------
+    >>> receptive_field([3, 3]), receptive_field([3, 3, 3]), receptive_field([7])
+    (5, 7, 7)
+    >>> receptive_field([7, 3, 3], strides=[2, 1, 1])   # 1 + 6 + 2*2 + 2*2
+    15
+    >>> receptive_field([3, 3, 3], dilations=[1, 2, 4])  # 1 + 2 + 4 + 8
+    15
+    """
+    k = _per_layer(kernel_sizes, "kernel_sizes")
+    s = [1] * len(k) if strides is None else _per_layer(strides, "strides", len(k))
+    d = [1] * len(k) if dilations is None else _per_layer(dilations, "dilations", len(k))
+    r, jump = 1, 1  # jump: prod_{j<l} s_j, input pixels between neighbouring inputs of layer l
+    for k_l, s_l, d_l in zip(k, s, d, strict=True):
+        r += (k_l - 1) * d_l * jump
+        jump *= s_l
+    return r
 
 
 # ----------------------------------------------------------- single-channel sums
@@ -406,21 +459,6 @@ def correlate2d(I, K, mode="full"):
 
 # ------------------------------------------------------------------ layer checks
 
-def _float_dtype(*arrays):
-    """float32 when every given array is float32, else float64."""
-    dtypes = {a.dtype for a in arrays if a is not None}
-    return np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
-
-
-def _nchw(x, name, layout="(N, C, H, W)"):
-    x = as_array(x, name, dtype=None)
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be 4-D {layout}, got a {x.ndim}-D array of shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    return x
-
-
 def _bias(b, n_out, what):
     if b is None:
         return None
@@ -430,48 +468,19 @@ def _bias(b, n_out, what):
     return b
 
 
-def _geometry(in_hw, kernel, stride, padding, dilation):
-    """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``."""
-    stride = _pair(stride, "stride", minimum=1)
-    dilation = _pair(dilation, "dilation", minimum=1)
-    eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
-    if isinstance(padding, str):
-        check_choice(padding, "padding", ("same", "valid"))
-        if padding == "same" and stride != (1, 1):
-            raise ValueError(f"padding='same' needs stride 1 (as in PyTorch), got stride={stride}")
-        # 'same': total e-1 zeros, the odd one at the bottom/right (as PyTorch does)
-        pad = tuple(((e - 1) // 2, e - 1 - (e - 1) // 2) if padding == "same" else (0, 0)
-                    for e in eff)
-    else:
-        p = _pair(padding, "padding", minimum=0)
-        pad = ((p[0], p[0]), (p[1], p[1]))
-    out = tuple(
-        _positions(n, e, s, lo + hi, f"{axis} of the ")
-        for n, e, s, (lo, hi), axis in zip(in_hw, eff, stride, pad, _AXES, strict=True)
-    )
-    return _im2col.Geometry(tuple(kernel), stride, dilation, pad, tuple(in_hw), out)
-
-
 def _conv2d_args(x, w, b, stride, padding, dilation):
-    x = _nchw(x, "x")
-    w = _nchw(w, "w", "(K, C, kh, kw)")
+    x = nchw(x, "x")
+    w = nchw(w, "w", "(K, C, kh, kw)")
     if w.shape[1] != x.shape[1]:
         raise ValueError(
             f"w must have shape (K, {x.shape[1]}, kh, kw) to match x's C = {x.shape[1]} "
             f"channels, got {w.shape}"
         )
     b = _bias(b, w.shape[0], "filter (w.shape[0])")
-    geom = _geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
-    dtype = _float_dtype(x, w, b)
+    geom = correlation_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+    dtype = float_dtype(x, w, b)
     b = None if b is None else b.astype(dtype, copy=False)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geom
-
-
-def _check_dout(dout, expected, dtype):
-    dout = as_array(dout, "dout", dtype=None)
-    if dout.shape != expected:
-        raise ValueError(f"dout must have the output's shape {expected}, got {dout.shape}")
-    return dout.astype(np.result_type(dout.dtype, dtype), copy=False)
 
 
 # --------------------------------------------------------------------- conv2d
@@ -600,7 +609,7 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
     Notes
     -----
     Lecture 3 writes the layer as :math:`y = Kx` with the convolution matrix
-    :math:`K` (:func:`conv_matrix`) and derives
+    :math:`K` (:func:`lecturekit.conv_matrix.conv_matrix`) and derives
 
     .. math::
         \nabla_x L = K^T \nabla_y L, \qquad
@@ -608,8 +617,8 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
         \nabla_k L = X \times \nabla_y L,
 
     the last one summing :math:`\nabla_K L` over the places where each kernel
-    entry sits (:func:`conv_matrix_kernel_grad`). Without forming :math:`K`:
-    ``dw`` is the cross-correlation of the input with ``dout`` (the notes'
+    entry sits (:func:`lecturekit.conv_matrix.conv_matrix_kernel_grad`). Without
+    forming :math:`K`: ``dw`` is the cross-correlation of the input with ``dout`` (the notes'
     :math:`X \times \nabla_y L`), and ``dx`` is the full convolution of ``dout``
     with the kernel (the notes' zero-padded :math:`\nabla_y L` times the
     flipped kernel :math:`\begin{pmatrix} k_4 & k_3 \\ k_2 & k_1 \end{pmatrix}`),
@@ -631,7 +640,7 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
            [1., 2., 1.]])
     """
     x, w, _, geom = _conv2d_args(x, w, None, stride, padding, dilation)
-    dout = _check_dout(dout, (x.shape[0], w.shape[0]) + geom.out_hw, x.dtype)
+    dout = check_dout(dout, (x.shape[0], w.shape[0]) + geom.out_hw, x.dtype)
     dx = _im2col.grad_input(dout, w, geom)
     dw = _im2col.grad_weight(dout, x, geom)
     return dx, dw, dout.sum(axis=(0, 2, 3))
@@ -640,8 +649,8 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
 # ------------------------------------------------------------ transposed conv
 
 def _conv_transpose_args(x, w, b, stride, padding, output_padding, dilation):
-    x = _nchw(x, "x")
-    w = _nchw(w, "w", "(C_in, C_out, kh, kw)")
+    x = nchw(x, "x")
+    w = nchw(w, "w", "(C_in, C_out, kh, kw)")
     if w.shape[0] != x.shape[1]:
         raise ValueError(
             f"w must have shape ({x.shape[1]}, C_out, kh, kw) to match x's C_in = "
@@ -650,10 +659,10 @@ def _conv_transpose_args(x, w, b, stride, padding, output_padding, dilation):
     b = _bias(b, w.shape[1], "output channel (w.shape[1])")
     if isinstance(padding, str):
         raise TypeError(f"padding must be an int or a pair of ints, got {padding!r}")
-    s = _pair(stride, "stride", minimum=1)
-    p = _pair(padding, "padding", minimum=0)
-    o = _pair(output_padding, "output_padding", minimum=0)
-    d = _pair(dilation, "dilation", minimum=1)
+    s = pair(stride, "stride", minimum=1)
+    p = pair(padding, "padding", minimum=0)
+    o = pair(output_padding, "output_padding", minimum=0)
+    d = pair(dilation, "dilation", minimum=1)
     out = tuple(
         conv_transpose_output_size(n, k, stride=si, padding=pi, output_padding=oi, dilation=di)
         for n, k, si, pi, oi, di in zip(x.shape[2:], w.shape[2:], s, p, o, d, strict=True)
@@ -661,7 +670,7 @@ def _conv_transpose_args(x, w, b, stride, padding, output_padding, dilation):
     # The conv2d whose input gradient this is: input `out`, window positions x's (H, W).
     geom = _im2col.Geometry(tuple(w.shape[2:]), s, d, ((p[0], p[0]), (p[1], p[1])), out,
                             tuple(x.shape[2:]))
-    dtype = _float_dtype(x, w, b)
+    dtype = float_dtype(x, w, b)
     b = None if b is None else b.astype(dtype, copy=False)
     return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geom
 
@@ -761,173 +770,10 @@ def conv_transpose2d_backward(dout, x, w, *, stride=1, padding=0, output_padding
            [4., 4.]])
     """
     x, w, _, geom = _conv_transpose_args(x, w, None, stride, padding, output_padding, dilation)
-    dout = _check_dout(dout, (x.shape[0], w.shape[1]) + geom.in_hw, x.dtype)
+    dout = check_dout(dout, (x.shape[0], w.shape[1]) + geom.in_hw, x.dtype)
     dx = _im2col.forward(dout, w, geom)
     dw = _im2col.grad_weight(x, dout, geom)
     return dx, dw, dout.sum(axis=(0, 2, 3))
-
-
-# -------------------------------------------------------- convolution as a matrix
-
-def _shape2(value, name):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair (height, width), got {value!r}")
-    return tuple(check_int(v, name, minimum=1) for v in value)
-
-
-def conv_matrix_pattern(input_shape, kernel_shape, *, stride=1, padding=0, dilation=1):
-    r"""Which kernel entry sits where in the convolution matrix :math:`K` of :math:`y = Kx`.
-
-    Parameters
-    ----------
-    input_shape : (int, int)
-        ``(H, W)`` of the single-channel input ``x``.
-    kernel_shape : (int, int)
-        ``(kh, kw)``.
-    stride, padding, dilation
-        As for :func:`conv2d`.
-
-    Returns
-    -------
-    ndarray of int, shape (Ho*Wo, H*W)
-        Entry ``u*kw + v`` where kernel entry ``k[u, v]`` multiplies
-        ``x.ravel()[col]`` in output ``y.ravel()[row]``, and ``-1`` where
-        :math:`K` is zero. The notes number the kernel :math:`k_1, k_2, \dots`
-        row by row, so ``pattern + 1`` is the notes' subscript (0 for zero).
-
-    Notes
-    -----
-    ``np.argwhere(pattern == q)`` lists the (row, column) positions of
-    :math:`k_{q+1}`; for Lecture 3's 3×3 input and 2×2 kernel, :math:`k_1` sits
-    at (1,1), (2,2), (3,4), (4,5) (1-based), the four terms of
-    :math:`(\nabla_k L)_1`. Padding positions have no column: their ``x`` is 0.
-
-    References
-    ----------
-    001_2691e6e736ad0c50.txt (Lecture 3), "y = Kx".
-
-    Examples
-    --------
-    >>> conv_matrix_pattern((3, 3), (2, 2)) + 1
-    array([[1, 2, 0, 3, 4, 0, 0, 0, 0],
-           [0, 1, 2, 0, 3, 4, 0, 0, 0],
-           [0, 0, 0, 1, 2, 0, 3, 4, 0],
-           [0, 0, 0, 0, 1, 2, 0, 3, 4]])
-    """
-    H, W = _shape2(input_shape, "input_shape")
-    kh, kw = _shape2(kernel_shape, "kernel_shape")
-    geom = _geometry((H, W), (kh, kw), stride, padding, dilation)
-    (sh, sw), (dh, dw) = geom.stride, geom.dilation
-    (pt, _), (pl, _) = geom.pad
-    Ho, Wo = geom.out_hw
-    pattern = np.full((Ho * Wo, H * W), -1, dtype=np.int64)
-    for i in range(Ho):
-        for j in range(Wo):
-            for u in range(kh):
-                for v in range(kw):
-                    r, c = i * sh + u * dh - pt, j * sw + v * dw - pl
-                    if 0 <= r < H and 0 <= c < W:  # otherwise k[u, v] meets a padding zero
-                        pattern[i * Wo + j, r * W + c] = u * kw + v
-    return pattern
-
-
-def conv_matrix(input_shape, kernel, *, stride=1, padding=0, dilation=1):
-    r"""The doubly-blocked Toeplitz matrix :math:`K` with ``conv2d(x, k) == K @ x.ravel()``.
-
-    Parameters
-    ----------
-    input_shape : (int, int)
-        ``(H, W)`` of the single-channel input.
-    kernel : array_like, shape (kh, kw)
-        The kernel :math:`k`.
-    stride, padding, dilation
-        As for :func:`conv2d`.
-
-    Returns
-    -------
-    K : ndarray, shape (Ho*Wo, H*W)
-
-    Notes
-    -----
-    Lecture 3: flattening the input and output row by row turns the convolution
-    into :math:`y = Kx`; for a 3×3 input and a 2×2 kernel
-
-    .. math::
-        K = \begin{pmatrix}
-        k_1 & k_2 & 0 & k_3 & k_4 & 0 & 0 & 0 & 0 \\
-        0 & k_1 & k_2 & 0 & k_3 & k_4 & 0 & 0 & 0 \\
-        0 & 0 & 0 & k_1 & k_2 & 0 & k_3 & k_4 & 0 \\
-        0 & 0 & 0 & 0 & k_1 & k_2 & 0 & k_3 & k_4
-        \end{pmatrix}.
-
-    The notes print five rows (the third twice, and a last one with only eight
-    entries); see :func:`lecture3_example_conv_matrix`. Gradients:
-    :math:`\nabla_x L = K^T \nabla_y L` and :math:`\nabla_K L = \nabla_y L\,
-    x^T`, whose entries summed over each kernel entry's positions give
-    :math:`\nabla_k L` (:func:`conv_matrix_kernel_grad`). Quadratic in the image
-    size: for teaching, not for speed.
-
-    References
-    ----------
-    001_2691e6e736ad0c50.txt (Lecture 3), "y = Kx".
-
-    Examples
-    --------
-    >>> conv_matrix((3, 3), [[1, 2], [3, 4]])[0]
-    array([1., 2., 0., 3., 4., 0., 0., 0., 0.])
-    """
-    k = as_array(kernel, "kernel", ndim=2)
-    pattern = conv_matrix_pattern(input_shape, k.shape, stride=stride, padding=padding,
-                                  dilation=dilation)
-    return np.where(pattern >= 0, k.ravel()[np.maximum(pattern, 0)], 0.0)
-
-
-def conv_matrix_kernel_grad(dK, input_shape, kernel_shape, *, stride=1, padding=0, dilation=1):
-    r"""Kernel gradient :math:`\nabla_k L` from the matrix gradient :math:`\nabla_K L`.
-
-    Parameters
-    ----------
-    dK : array_like, shape (Ho*Wo, H*W)
-        :math:`\nabla_K L`, e.g. ``np.outer(dy, x.ravel())`` (Lecture 3's
-        :math:`\nabla_y L\, x^T`).
-    input_shape, kernel_shape : (int, int)
-    stride, padding, dilation
-        As for :func:`conv_matrix`.
-
-    Returns
-    -------
-    dk : ndarray, shape (kh, kw)
-
-    Notes
-    -----
-    :math:`K` depends on :math:`k` linearly, each :math:`k_q` appearing at
-    several places, so :math:`dL = \mathrm{tr}(\nabla_K L^T dK) = \nabla_k L^T
-    dk` gives :math:`(\nabla_k L)_q = \sum_{(r,c):\,K_{rc} = k_q} (\nabla_K
-    L)_{rc}`; Lecture 3: :math:`(\nabla_k L)_1 = (\nabla_K L)_{11} + (\nabla_K
-    L)_{22} + (\nabla_K L)_{34} + (\nabla_K L)_{45}`, which equals
-    :math:`(\nabla_y L)_1 x_1 + (\nabla_y L)_2 x_2 + (\nabla_y L)_3 x_4 +
-    (\nabla_y L)_4 x_5`. Matches ``conv2d_backward``'s ``dw``.
-
-    References
-    ----------
-    001_2691e6e736ad0c50.txt (Lecture 3), the gradients after "y = Kx".
-
-    Examples
-    --------
-    >>> x, dy = np.arange(1.0, 10.0), np.ones(4)
-    >>> conv_matrix_kernel_grad(np.outer(dy, x), (3, 3), (2, 2))
-    array([[12., 16.],
-           [24., 28.]])
-    """
-    kh, kw = _shape2(kernel_shape, "kernel_shape")
-    pattern = conv_matrix_pattern(input_shape, (kh, kw), stride=stride, padding=padding,
-                                  dilation=dilation)
-    dK = as_array(dK, "dK", ndim=2)
-    if dK.shape != pattern.shape:
-        raise ValueError(f"dK must have the shape of K, {pattern.shape}, got {dK.shape}")
-    on = pattern >= 0
-    # sum dK over the positions of each kernel entry q = u*kw + v
-    return np.bincount(pattern[on], weights=dK[on], minlength=kh * kw).reshape(kh, kw)
 
 
 # ------------------------------------------------------------- worked examples
@@ -1037,42 +883,4 @@ def lecture3_example_image():
                        [7, 3, 5, 1, 3], [2, 3, 4, 8, 5]]),
         "K_reconstructed": np.array([[1.0, 2, 3], [-4, 7, 4], [2, -5, 1]]),
         "Y_reconstructed": np.array([[51.0, 66, 20], [31, 49, 101], [15, 53, -2]]),
-    }
-
-
-def lecture3_example_conv_matrix():
-    r"""Lecture 3's convolution matrix as printed: five rows for a 4×9 matrix.
-
-    Returns
-    -------
-    dict
-        ``input_shape`` (3, 3), ``kernel_shape`` (2, 2), and ``printed_rows``:
-        the notes' rows as lists of subscripts (``q`` for :math:`k_q`, 0 for a
-        zero).
-
-    Notes
-    -----
-    Erratum. A 2×2 kernel has 2×2 positions on a 3×3 input, so :math:`K` is
-    4×9 (``conv_matrix_pattern((3, 3), (2, 2)) + 1``). The notes print 5 rows:
-    rows 1–3 are right, row 4 repeats row 3, and row 5,
-    :math:`(0\,0\,0\,k_1\,k_2\,0\,k_3\,k_4)`, has only 8 entries. Which zero
-    was lost cannot be told: with a zero in front it is the true row 4
-    :math:`(0\,0\,0\,0\,k_1\,k_2\,0\,k_3\,k_4)`, with a zero at the end it is
-    row 3 once more. Either way the printed rows 1–4 give :math:`y_3` twice and
-    never :math:`y_4`. The matrix :math:`dK` printed a few lines later is right.
-
-    References
-    ----------
-    001_2691e6e736ad0c50.txt (Lecture 3), "y = Kx".
-    """
-    return {
-        "input_shape": (3, 3),
-        "kernel_shape": (2, 2),
-        "printed_rows": [
-            [1, 2, 0, 3, 4, 0, 0, 0, 0],
-            [0, 1, 2, 0, 3, 4, 0, 0, 0],
-            [0, 0, 0, 1, 2, 0, 3, 4, 0],
-            [0, 0, 0, 1, 2, 0, 3, 4, 0],
-            [0, 0, 0, 1, 2, 0, 3, 4],
-        ],
     }

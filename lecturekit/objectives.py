@@ -35,6 +35,7 @@ from .rng import check_rng
 __all__ = [
     "least_squares", "least_squares_per_sample_grads", "least_squares_smoothness",
     "least_squares_minimizer", "make_least_squares", "quadratic", "rosenbrock", "himmelblau",
+    "NoisyFiniteSum", "noisy_finite_sum",
     "MinibatchGradientStats", "minibatch_gradient_variance", "minibatch_gradient_stats",
     "reparameterize", "reparameterize_backward",
 ]
@@ -303,6 +304,145 @@ def himmelblau(w):
     q = w1 + w2**2 - 7
     return _value(p**2 + q**2), np.stack([4 * w1 * p + 2 * q, 2 * p + 4 * w2 * q], axis=-1)
 
+
+
+class NoisyFiniteSum:
+    r"""An objective :math:`f` made a finite sum: :math:`F(w) = \frac1N \sum_i (f(w) + \xi_i^T w)`.
+
+    Each term :math:`f_i(w) = f(w) + \xi_i^T w` tilts :math:`f` by a fixed
+    offset :math:`\xi_i`; the offsets have mean zero, so :math:`F = f` and the
+    full gradient is :math:`\nabla f`, while a minibatch :math:`I_k` sees
+
+    .. math::
+        g_k = \frac{1}{|I_k|} \sum_{i \in I_k} \nabla f_i(w)
+            = \nabla f(w) + \underbrace{\frac{1}{|I_k|} \sum_{i \in I_k} \xi_i}_{\varepsilon_k},
+
+    the full gradient plus noise :math:`\varepsilon_k` that shrinks with the
+    batch size and vanishes at :math:`|I_k| = N` (then SGD is GD). Made by
+    :func:`noisy_finite_sum`.
+
+    Parameters
+    ----------
+    func : callable
+        :math:`f`, ``func(w) -> (value, grad)`` for points ``w`` of shape (..., d),
+        like :func:`quadratic`.
+    offsets : ndarray, shape (N, d)
+        :math:`\xi_i`, one row per term; they should have mean zero.
+
+    Attributes
+    ----------
+    func : callable
+    offsets : ndarray, shape (N, d)
+    n_samples : int
+        :math:`N`.
+
+    References
+    ----------
+    MLP lecture (004_16411a88f2dc5004.txt), the finite-sum objective and SGD's
+    :math:`\omega_{k+1} = \omega_k - \alpha_k(\hat g_k + \varepsilon_k)`.
+
+    Examples
+    --------
+    >>> F = NoisyFiniteSum(quadratic, np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    >>> F.grad(np.zeros(2)), F.grad(np.zeros(2), [0])     # full batch, then I_k = {0}
+    (array([0., 0.]), array([1., 0.]))
+    """
+
+    def __init__(self, func, offsets):
+        if not callable(func):
+            raise TypeError(f"func must be a callable func(w) -> (value, grad), "
+                            f"got {type(func).__name__}")
+        self.func = func
+        self.offsets = as_array(offsets, "offsets", ndim=2)
+        if self.offsets.shape[0] == 0:
+            raise ValueError("offsets must hold at least one row (one per term), got shape "
+                             f"{self.offsets.shape}")
+
+    @property
+    def n_samples(self):
+        return self.offsets.shape[0]
+
+    def __repr__(self):
+        name = getattr(self.func, "__name__", type(self.func).__name__)
+        return f"NoisyFiniteSum({name}, N={self.n_samples}, d={self.offsets.shape[1]})"
+
+    def __call__(self, w):
+        """:math:`F(w) = f(w)` and the full gradient :math:`\nabla f(w)`: ``func(w)``."""
+        return self.func(w)
+
+    def minibatch_noise(self, idx):
+        r"""The minibatch's noise :math:`\varepsilon_k = \frac{1}{|I_k|}\sum_{i \in I_k} \xi_i`, shape (d,).
+
+        Parameters
+        ----------
+        idx : array_like of int, shape (B,)
+            The minibatch :math:`I_k` (e.g. from :func:`lecturekit.optim.minibatch_indices`).
+        """
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"idx must be a non-empty 1-D array of sample indices, got "
+                             f"shape {idx.shape} and dtype {idx.dtype}")
+        return self.offsets[idx].mean(axis=0)
+
+    def grad(self, w, idx=None):
+        r"""The minibatch gradient :math:`g_k = \nabla f(w) + \varepsilon_k`, shape of ``w``.
+
+        Parameters
+        ----------
+        w : ndarray, shape (..., d)
+            The point(s).
+        idx : array_like of int, shape (B,), optional
+            The minibatch :math:`I_k`; ``None`` gives the full gradient :math:`\nabla F = \nabla f`.
+        """
+        g = self.func(w)[1]
+        return g if idx is None else g + self.minibatch_noise(idx)
+
+
+def noisy_finite_sum(func, n_samples, *, noise, rng, dim=2):
+    r"""Make :math:`f` a finite sum of :math:`N` terms :math:`f(w) + \xi_i^T w` (:class:`NoisyFiniteSum`).
+
+    The offsets are :math:`\xi_i = \sigma z_i - \sigma\bar z`, :math:`z_i \sim N(0, I_d)`:
+    centred, so they have mean zero (up to rounding) and :math:`F = f`.
+
+    Parameters
+    ----------
+    func : callable
+        :math:`f`, ``func(w) -> (value, grad)`` for ``w`` of shape (..., ``dim``).
+    n_samples : int
+        :math:`N \ge 1`.
+    noise : float
+        :math:`\sigma \ge 0`, the spread of the offsets (0: every term is :math:`f`).
+    rng : numpy.random.Generator
+    dim : int, default 2
+        :math:`d`, the dimension of ``w`` (2 for the surfaces of this module).
+
+    Returns
+    -------
+    NoisyFiniteSum
+        With ``offsets`` of shape (N, d).
+
+    References
+    ----------
+    MLP lecture (004_16411a88f2dc5004.txt), the finite-sum objective and SGD.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> F = noisy_finite_sum(rosenbrock, 64, noise=20.0, rng=default_rng(7))
+    >>> F.offsets.shape, bool(np.all(np.abs(F.offsets.mean(axis=0)) < 1e-12))
+    ((64, 2), True)
+    >>> w = np.array([-1.2, 1.0])
+    >>> bool(np.allclose(F.grad(w, np.arange(64)), rosenbrock(w)[1]))   # |I_k| = N: the full gradient
+    True
+    """
+    if not callable(func):
+        raise TypeError(f"func must be a callable func(w) -> (value, grad), got {type(func).__name__}")
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    noise = check_real(noise, "noise", low=0)
+    check_rng(rng)
+    dim = check_int(dim, "dim", minimum=1)
+    xi = noise * rng.standard_normal((n_samples, dim))  # (N, d)
+    return NoisyFiniteSum(func, xi - xi.mean(axis=0))
 
 class MinibatchGradientStats(NamedTuple):
     """What :func:`minibatch_gradient_stats` measured, beside what the formula predicts."""

@@ -47,7 +47,7 @@ from .rng import check_rng
 
 __all__ = [
     "Optimizer", "GD", "SGD", "Momentum", "Nesterov", "MomentumPyTorch", "Adam", "AdamW",
-    "minibatch_indices", "trajectory",
+    "minibatch_indices", "trajectory", "run_side_by_side",
 ]
 
 
@@ -612,3 +612,135 @@ def trajectory(optimizer, grad, w0, *, steps):
         optimizer.step([w], [grad(w)])
         out[k + 1] = w
     return out
+
+
+def run_side_by_side(optimizers, grad, w0, *, steps, box=None, noise=None):
+    r"""Run several optimisers from one start in lock step, with one gradient call per step.
+
+    For comparing methods on one surface: every step evaluates ``grad`` once at
+    all the current iterates, adds each run's noise (SGD's minibatch noise) and
+    steps each optimiser that is still running. A run that leaves ``box`` (or
+    whose iterate or gradient stops being finite) is stopped there: it keeps
+    its last point, made finite and clipped into the box, so the paths hold no
+    NaN or infinity.
+
+    Parameters
+    ----------
+    optimizers : sequence of Optimizer, length k
+        The optimisers (reset first).
+    grad : callable
+        ``grad(w) -> g`` for a stack of points: ``w`` and ``g`` of shape (k, d),
+        row ``j`` the iterate of run ``j`` and the gradient there (the 2-D
+        objectives of :mod:`lecturekit.objectives` take ``w`` of shape (..., 2)).
+        A stopped run's row is evaluated and not used.
+    w0 : array_like, shape (d,)
+        The start :math:`w_0` of every run (copied).
+    steps : int
+        The number of steps.
+    box : (lo, hi), optional
+        Bounds, each a float or of shape (d,), with ``lo < hi`` and :math:`w_0`
+        inside. Default: the finite floats (a run stops only when it overflows).
+    noise : sequence of (iterator or None), length k, optional
+        For run ``j``, an iterator of vectors of shape (d,) added to its gradient,
+        one per step (e.g. ``map(F.minibatch_noise, minibatch_indices(...))`` for
+        :class:`lecturekit.objectives.NoisyFiniteSum` ``F``), or None for the exact
+        gradient. Default: every gradient exact.
+
+    Returns
+    -------
+    paths : ndarray, shape (steps + 1, k, d)
+        ``paths[t, j]`` is run ``j``'s :math:`w_t`; after a run stops it stays put.
+    diverged : list of int or None, length k
+        The step at which each run was stopped, None if it ran to the end.
+
+    Notes
+    -----
+    Each run is :func:`trajectory` of its optimiser alone (with its noise added
+    to the gradient), up to the step at which it is stopped: running side by
+    side only shares the gradient calls.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "2. Optimization": gradient descent,
+    momentum, Adam, compared on one surface.
+
+    Examples
+    --------
+    >>> paths, diverged = run_side_by_side([GD(lr=0.5), GD(lr=1.5)], lambda w: 2 * w, [1.0],
+    ...                                    steps=3, box=(-3.0, 3.0))
+    >>> paths[:, :, 0]               # w <- (1 - 2 lr) w: times 0, times -2
+    array([[ 1.,  1.],
+           [ 0., -2.],
+           [ 0.,  3.],
+           [ 0.,  3.]])
+    >>> diverged                     # 4 is outside the box: clipped to 3 and stopped
+    [None, 2]
+    """
+    if not isinstance(optimizers, (list, tuple)):
+        raise TypeError(f"optimizers must be a list or tuple of lecturekit.optim optimisers, "
+                        f"got {type(optimizers).__name__}")
+    if not optimizers:
+        raise ValueError("optimizers must hold at least one optimiser, got an empty sequence")
+    for j, opt in enumerate(optimizers):
+        if not isinstance(opt, Optimizer):
+            raise TypeError(f"optimizers[{j}] must be a lecturekit.optim optimiser, "
+                            f"got {type(opt).__name__}")
+    if not callable(grad):
+        raise TypeError(f"grad must be a callable grad(w), got {type(grad).__name__}")
+    k = len(optimizers)
+    w = as_array(w0, "w0", ndim=1)
+    d = w.shape[0]
+    steps = check_int(steps, "steps", minimum=0)
+    lo, hi = _box(box, w)
+    noise = [None] * k if noise is None else list(noise)
+    if len(noise) != k:
+        raise ValueError(f"noise must have one entry per optimiser ({k}), got {len(noise)}")
+    for j, source in enumerate(noise):
+        if source is not None and not hasattr(source, "__next__"):
+            raise TypeError(f"noise[{j}] must be an iterator of vectors or None, "
+                            f"got {type(source).__name__}")
+    noisy = [j for j in range(k) if noise[j] is not None]
+    for opt in optimizers:
+        opt.reset()
+    w = np.tile(w, (k, 1))  # (k, d): one row per run
+    paths = np.empty((steps + 1, k, d))
+    paths[0] = w
+    alive = np.ones(k, dtype=bool)
+    diverged = [None] * k
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(steps):
+            g = np.array(grad(w), dtype=float)  # a copy: the noise is added in place
+            if g.shape != (k, d):
+                raise ValueError(f"grad(w) must return the shape of w, {(k, d)}, got {g.shape}")
+            for j in noisy:
+                g[j] += next(noise[j])  # one draw per step, stopped or not
+            stuck = alive & ~np.all(np.isfinite(g), axis=1)
+            for j in np.flatnonzero(alive & ~stuck):
+                optimizers[j].step([w[j]], [g[j]])  # w[j] is a view: updated in place
+            out = stuck | ~np.all((lo <= w) & (w <= hi), axis=1)  # NaN counts as out
+            for j in np.flatnonzero(alive & out):
+                alive[j] = False
+                diverged[j] = t + 1
+                w[j] = np.clip(np.nan_to_num(w[j]), lo, hi)
+            paths[t + 1] = w
+    return paths, diverged
+
+
+def _box(box, w0):
+    """``box`` as two arrays of shape (d,) with lo < hi and w0 inside; no box: the finite floats."""
+    d = w0.shape[0]
+    if box is None:
+        biggest = np.finfo(np.float64).max
+        return np.full(d, -biggest), np.full(d, biggest)
+    if not (isinstance(box, (list, tuple)) and len(box) == 2):
+        raise TypeError(f"box must be a pair (lo, hi), got {box!r}")
+    lo, hi = (as_array(b, f"box[{i}]") for i, b in enumerate(box))
+    for i, b in enumerate((lo, hi)):
+        if b.shape not in ((), (d,)):
+            raise ValueError(f"box[{i}] must be a number or of shape ({d},) like w0, got {b.shape}")
+    lo, hi = np.broadcast_to(lo, (d,)), np.broadcast_to(hi, (d,))
+    if not np.all(lo < hi):
+        raise ValueError(f"box must have lo < hi in every coordinate, got lo={lo}, hi={hi}")
+    if not np.all((lo <= w0) & (w0 <= hi)):
+        raise ValueError(f"w0 = {w0} must lie inside box [{lo}, {hi}]")
+    return lo, hi

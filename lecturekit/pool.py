@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from .conv import _AXES, _check_dout, _float_dtype, _nchw, _pair, _positions
+from ._geometry import AXES, check_dout, float_dtype, nchw, pair, positions
 
 __all__ = [
     "max_pool2d", "max_pool2d_backward", "max_pool2d_reference",
@@ -36,19 +36,19 @@ __all__ = [
 
 
 def _pool_args(x, kernel_size, stride, padding):
-    x = _nchw(x, "x")
-    x = x.astype(_float_dtype(x), copy=False)
-    k = _pair(kernel_size, "kernel_size", minimum=1)
-    s = k if stride is None else _pair(stride, "stride", minimum=1)
-    p = _pair(padding, "padding", minimum=0)
+    x = nchw(x, "x")
+    x = x.astype(float_dtype(x), copy=False)
+    k = pair(kernel_size, "kernel_size", minimum=1)
+    s = k if stride is None else pair(stride, "stride", minimum=1)
+    p = pair(padding, "padding", minimum=0)
     for ki, pi in zip(k, p, strict=True):
         if pi > ki // 2:
             raise ValueError(
                 f"padding must be at most half the kernel size (kernel_size // 2 = {ki // 2}), "
                 f"got padding={pi} with kernel_size={ki}"
             )
-    out = tuple(_positions(n, ki, si, 2 * pi, f"{axis} of the ")
-                for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, _AXES, strict=True))
+    out = tuple(positions(n, ki, si, 2 * pi, f"{axis} of the ")
+                for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, AXES, strict=True))
     return x, k, s, p, out
 
 
@@ -176,7 +176,7 @@ def max_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
              [0., 0.]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    dout = _check_dout(dout, x.shape[:2] + out, x.dtype)
+    dout = check_dout(dout, x.shape[:2] + out, x.dtype)
     return _scatter(dout, x.shape, k, s, p, out, arg=_argmax(x, k, s, p, out))
 
 
@@ -269,7 +269,7 @@ def avg_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
              [0.25, 0.25]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    dout = _check_dout(dout, x.shape[:2] + out, x.dtype)
+    dout = check_dout(dout, x.shape[:2] + out, x.dtype)
     return _scatter(dout / (k[0] * k[1]), x.shape, k, s, p, out)
 
 

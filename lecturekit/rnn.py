@@ -58,7 +58,7 @@ from .rng import check_rng
 __all__ = [
     "RNN_ACTIVATIONS", "MAX_DERIVATIVE",
     "rnn_step", "rnn_step_backward", "rnn_forward", "rnn_backward", "rnn_init", "output_layer",
-    "recurrent_matrix", "hidden_state_jacobian_norms",
+    "recurrent_matrix", "hidden_state_jacobian_norms", "rnn_jacobian_norms",
     "cell_state_update", "lstm_step", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "lstm_init", "lstm_weights_from_pytorch", "memory_retention",
 ]
@@ -528,6 +528,74 @@ def hidden_state_jacobian_norms(xs, h0, w, b, *, activation="tanh"):
         norms[k] = np.linalg.norm(jac, ord=2, axis=(1, 2))
     return norms
 
+
+
+def rnn_jacobian_norms(spectral_radius, *, steps, rng, input_scale=1.0, activation="tanh",
+                       hidden_size=16, input_size=4, batch_size=4):
+    r"""The vanishing-gradient experiment: :math:`\|\partial h_T / \partial h_{T-k}\|` for a random RNN.
+
+    Draws the parameters of an RNN with :math:`W_{hh}` of spectral radius
+    :math:`\rho` (:func:`rnn_init`, bias 0) and ``batch_size`` input sequences
+    :math:`x_t = s\,\varepsilon_t`, :math:`\varepsilon_t \sim N(0, I)`, runs it
+    from :math:`h_0 = 0` and returns :func:`hidden_state_jacobian_norms`.
+
+    Parameters
+    ----------
+    spectral_radius : float
+        :math:`\rho \ge 0`, every singular value of :math:`W_{hh}` (:func:`recurrent_matrix`).
+    steps : int
+        :math:`T \ge 1`, the sequence length.
+    rng : numpy.random.Generator
+        Draws the parameters first (:func:`rnn_init` with one output), then the inputs.
+    input_scale : float, default 1.0
+        :math:`s \ge 0`; 0 keeps :math:`h_t = 0`, where :math:`g' = \max|g'|` for tanh.
+    activation : {'tanh', 'sigmoid', 'relu'}, default 'tanh'
+        :math:`g` of :func:`rnn_step`.
+    hidden_size, input_size, batch_size : int, default 16, 4, 4
+        :math:`H`, :math:`D` and :math:`N`, the number of sequences.
+
+    Returns
+    -------
+    ndarray, shape (T + 1, N)
+        Row ``k`` is :math:`\|\partial h_T / \partial h_{T-k}\|_2` for each sequence;
+        row 0 is 1.
+
+    Notes
+    -----
+    .. math::
+        \frac{\partial h_T}{\partial h_{T-k}} = \prod_{s=T}^{T-k+1}
+        \mathrm{diag}\bigl(g'(a_s)\bigr)\, W_{hh}, \qquad
+        \Bigl\|\frac{\partial h_T}{\partial h_{T-k}}\Bigr\| \le (\max|g'|\,\rho)^k
+
+    with :math:`a_s = W_{xh} x_s + W_{hh} h_{s-1}` and the latest step on the
+    left. These are the numbers of
+    :class:`lecturekit.explore.RNNGradientExplorer` for ``rng=default_rng(seed)``.
+
+    References
+    ----------
+    Lecture 14 (003_59d733786b3f0eb6.txt), back-prop through time and vanishing
+    gradients; Pascanu, Mikolov & Bengio (2013), section 2.
+
+    Examples
+    --------
+    >>> from lecturekit.rng import default_rng
+    >>> norms = rnn_jacobian_norms(0.5, steps=3, rng=default_rng(0), input_scale=0.0)
+    >>> norms.shape                   # (T + 1, N)
+    (4, 4)
+    >>> norms[:, 0]                   # h stays 0, tanh'(0) = 1: exactly rho^k
+    array([1.   , 0.5  , 0.25 , 0.125])
+    """
+    spectral_radius = check_real(spectral_radius, "spectral_radius", low=0)
+    steps = check_int(steps, "steps", minimum=1)
+    check_rng(rng)
+    input_scale = check_real(input_scale, "input_scale", low=0)
+    activation = _activation(activation)
+    h = check_int(hidden_size, "hidden_size", minimum=1)
+    d = check_int(input_size, "input_size", minimum=1)
+    n = check_int(batch_size, "batch_size", minimum=1)
+    p = rnn_init(d, h, 1, spectral_radius=spectral_radius, rng=rng)  # its v and c are unused
+    xs = input_scale * rng.normal(size=(steps, n, d))  # (T, N, D)
+    return hidden_state_jacobian_norms(xs, np.zeros((n, h)), p["w"], p["b"], activation=activation)
 
 # ---------------------------------------------------------------- LSTM
 

@@ -1,27 +1,46 @@
-"""Re-execute notebooks in place, top to bottom, each in a fresh kernel.
+"""Rebuild notebooks from their text sources and execute each in a fresh kernel.
 
-Run this after any change to lecturekit or a notebook, then commit the
-notebooks with their new outputs: ``python -m pytest`` compares the stored
-outputs with a fresh run (nbval, strict), so stale outputs fail the tests.
+Every notebook ``notebooks/NAME.ipynb`` has a source ``notebooks/src/NAME.md``
+(MyST Markdown, paired by jupytext; see ``jupytext.toml``). The source is what
+authors edit; this script turns it into the notebook, runs it top to bottom in
+a fresh kernel and writes the notebook with its outputs, which is what is
+committed and what ``python -m pytest`` compares with a fresh run (nbval,
+strict). Run it after any change to a source or to lecturekit:
 
-    python scripts/execute_notebooks.py                 # every notebook
-    python scripts/execute_notebooks.py notebooks/01-mlp.ipynb
+    python scripts/execute_notebooks.py                          # every notebook
+    python scripts/execute_notebooks.py notebooks/src/01-mlp.md  # one (source or .ipynb path)
+
+Cell ids are kept from the previous notebook where a cell's source is unchanged,
+and otherwise derived from the cell's content, so that a rebuild changes the ids
+of the cells that changed and no others.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = NOTEBOOKS / "src"
 # The kernels inherit this: one BLAS thread, as under pytest (see conftest.py).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def pair(path):
+    """``(source, notebook)`` paths for a source ``src/NAME.md`` or a notebook ``NAME.ipynb``."""
+    path = Path(path).resolve()
+    name = path.stem
+    return SOURCES / f"{name}.md", NOTEBOOKS / f"{name}.ipynb"
 
 
 def _merge_streams(cell):
@@ -36,13 +55,43 @@ def _merge_streams(cell):
     cell["outputs"] = merged
 
 
-def execute(path, timeout=600):
-    nb = nbformat.read(path, as_version=4)
+def _assign_ids(nb, previous):
+    """Give each cell the id it had in ``previous`` if its source is unchanged, else a content id."""
+    old = defaultdict(list)  # (type, source) -> ids, in order
+    if previous is not None:
+        for cell in previous.cells:
+            old[(cell.cell_type, cell.source)].append(cell.get("id"))
+    used = set()
+    for cell in nb.cells:
+        ids = old.get((cell.cell_type, cell.source))
+        cid = ids.pop(0) if ids else None
+        if cid is None or cid in used:
+            digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()
+            k = 0
+            cid = digest[:8]
+            while cid in used:  # two identical new cells
+                k += 1
+                cid = hashlib.sha1(f"{digest}{k}".encode()).hexdigest()[:8]
+        cell["id"] = cid
+        used.add(cid)
+
+
+def build(source, notebook):
+    """The notebook of ``source``, before execution: cells and tags from the source."""
+    nb = jupytext.read(source)
+    nb.metadata.pop("jupytext", None)  # the pairing lives in jupytext.toml
+    previous = nbformat.read(notebook, as_version=4) if notebook.exists() else None
+    _assign_ids(nb, previous)
+    return nb
+
+
+def execute(source, notebook, timeout=600):
+    nb = build(source, notebook)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(notebook.parent)}},
         store_widget_state=False,  # widget state would only bloat the file; nbval ignores it
         record_timing=False,  # per-cell timestamps would change every diff
     )
@@ -57,19 +106,26 @@ def execute(path, timeout=600):
         for out in cell.get("outputs", []) if out.get("output_type") == "error"
     ]
     if errors:
-        raise RuntimeError(f"{path.name}: error output in cells {errors}")
-    nbformat.write(nb, path)
+        raise RuntimeError(f"{source.name}: error output in cells {errors}")
+    nbformat.validate(nb)
+    nbformat.write(nb, notebook)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="sources (notebooks/src/NAME.md) or notebooks (notebooks/NAME.ipynb)")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for path in paths:
+    sources = [pair(p)[0] for p in args.paths] or sorted(SOURCES.glob("*.md"))
+    for source in sources:
+        if not source.exists():
+            parser.error(f"no source {source.relative_to(ROOT)}: every notebook is built from "
+                         "notebooks/src/NAME.md")
         start = time.perf_counter()
-        execute(path.resolve())
-        print(f"{path.name}: executed in {time.perf_counter() - start:.1f} s")
+        source, notebook = pair(source)
+        execute(source, notebook)
+        print(f"{notebook.name}: built from src/{source.name} and executed in "
+              f"{time.perf_counter() - start:.1f} s")
     return 0
 
 

@@ -39,19 +39,55 @@ def resolve(dotted):
 
 
 @lru_cache(maxsize=None)
-def test_names(test_file):
-    """Names ``func`` and ``Class::method`` of the tests defined in a test file."""
+def _test_functions(test_file):
+    """``{name: node}`` of the module-level functions (``func``) and test methods
+    (``Class::method``) defined in a test file."""
     tree = ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
-    names = set()
+    functions = {}
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names.add(node.name)
+            functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
-            names.update(
-                f"{node.name}::{item.name}" for item in node.body
+            functions.update(
+                (f"{node.name}::{item.name}", item) for item in node.body
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
             )
-    return names
+    return functions
+
+
+def defined_test_names(test_file):
+    """Names ``func`` and ``Class::method`` of the tests defined in a test file.
+
+    (Not called ``test_names``: pytest would collect a ``test_*`` helper as a test.)
+    """
+    return set(_test_functions(test_file))
+
+
+def _identifiers(node):
+    """The names and attribute names a piece of code refers to."""
+    return ({n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            | {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)})
+
+
+def refers_to(test_file, test_name, function):
+    """Whether the test refers to ``function``, directly or through a helper function of
+    its own module that it refers to (one level deep).
+
+    A function or class is referred to by its last dotted name; a module (an entry for a
+    whole module, such as ``lecturekit.schedules``) by any name the test file imports from it.
+    """
+    if not (ROOT / test_file).is_file() or test_name not in defined_test_names(test_file):
+        return False
+    functions = _test_functions(test_file)
+    used = _identifiers(functions[test_name])
+    for helper in used & set(functions):
+        used |= _identifiers(functions[helper])
+    wanted = {function.rpartition(".")[2]}
+    tree = ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == function:
+            wanted |= {a.asname or a.name for a in node.names}
+    return bool(wanted & used)
 
 
 @lru_cache(maxsize=None)
@@ -66,13 +102,18 @@ def problems(entry):
     found = []
     try:
         resolve(entry["function"])
+        imports = True
     except (ImportError, AttributeError) as exc:
         found.append(f"function {entry['function']} does not import ({exc})")
+        imports = False
     test_file, _, test_name = entry["test"].partition("::")
     if not (ROOT / test_file).is_file():
         found.append(f"test file {test_file} does not exist")
-    elif test_name not in test_names(test_file):
+    elif test_name not in defined_test_names(test_file):
         found.append(f"test {test_name} is not defined in {test_file}")
+    elif imports and not refers_to(test_file, test_name, entry["function"]):
+        # a test cited for a function must exercise it, not only the formula next to it
+        found.append(f"test {entry['test']} never refers to {entry['function']}")
     if not (ROOT / entry["notebook"]).is_file():
         found.append(f"notebook {entry['notebook']} does not exist")
     elif entry["id"] not in notebook_tags(entry["notebook"]):

@@ -23,6 +23,8 @@ from lecturekit.activations import (
 )
 from lecturekit.gradcheck import assert_gradcheck
 
+from .references import RECTIFY
+
 SMALL = settings(max_examples=25, deadline=None)
 
 # Values away from the kink at 0 (finite differences with h = 1e-6 never straddle it) and
@@ -107,17 +109,36 @@ def test_kink_convention_matches_pytorch():
     np.testing.assert_array_equal(leaky_relu_backward([1.0], [0.0], negative_slope=0.2), [0.2])
 
 
+# g'(x) written out independently of lecturekit (the kernels and the public functions share
+# their code, so comparing one with the other could never fail): sigma' = sigma (1 - sigma),
+# tanh' = 1 - tanh^2, relu' = [x > 0] and leaky' = 1 or the slope, 0 at the kink for ReLU
+# and the slope for leaky ReLU (the PyTorch convention).
+_SLOPE = 0.1
+_CLOSED_FORMS = {
+    "linear": (lambda x: x, lambda x: np.ones_like(x)),
+    "sigmoid": (RECTIFY["sigmoid"], lambda x: RECTIFY["sigmoid"](x) * (1 - RECTIFY["sigmoid"](x))),
+    "tanh": (RECTIFY["tanh"], lambda x: 1 - RECTIFY["tanh"](x) ** 2),
+    "relu": (RECTIFY["relu"], lambda x: np.where(x > 0, 1.0, 0.0)),
+    "leaky_relu": (lambda x: np.where(x >= 0, x, _SLOPE * x),
+                   lambda x: np.where(x > 0, 1.0, _SLOPE)),
+}
+
+
 @pytest.mark.parametrize("name", ["linear", "sigmoid", "tanh", "relu", "leaky_relu"])
-def test_activation_kernels_agree_with_public_functions(name):
-    x = np.array([-2.0, -0.5, 0.5, 3.0])
-    g, g_prime = activation_kernels(name, negative_slope=0.1)
+def test_activation_kernels_match_closed_forms_and_the_public_functions(name):
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+    g, g_prime = activation_kernels(name, negative_slope=_SLOPE)
+    g_ref, g_prime_ref = _CLOSED_FORMS[name]
+    np.testing.assert_allclose(g(x), g_ref(x), rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(g_prime(x), g_prime_ref(x), rtol=1e-14, atol=1e-16)
+    # Wiring: the unchecked kernels are the same functions as the checked public ones.
     public = {"linear": (lambda x: x, lambda d, x: d),
               "sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backward),
               "relu": (relu, relu_backward),
-              "leaky_relu": (lambda x: leaky_relu(x, 0.1),
-                             lambda d, x: leaky_relu_backward(d, x, 0.1))}[name]
+              "leaky_relu": (lambda x: leaky_relu(x, _SLOPE),
+                             lambda d, x: leaky_relu_backward(d, x, _SLOPE))}[name]
     np.testing.assert_array_equal(g(x), public[0](x))
-    np.testing.assert_array_equal(g_prime(x), public[1](np.ones(4), x))
+    np.testing.assert_array_equal(g_prime(x), public[1](np.ones(5), x))
 
 
 def test_bad_input_names_the_argument():

@@ -12,9 +12,6 @@ from lecturekit.conv import (
     conv2d,
     conv2d_backward,
     conv2d_reference,
-    conv_matrix,
-    conv_matrix_kernel_grad,
-    conv_matrix_pattern,
     conv_output_size,
     conv_transpose2d,
     conv_transpose2d_backward,
@@ -22,15 +19,16 @@ from lecturekit.conv import (
     convolve2d,
     correlate1d,
     correlate2d,
-    lecture3_example_conv_matrix,
     lecture3_example_image,
     lecture4_example_1d,
     lecture4_example_2d,
+    receptive_field,
 )
 from lecturekit.gradcheck import assert_gradcheck, numerical_gradient
 from lecturekit.models import count_parameters
 
 from .references import dilate
+from .strategies import conv_geometry
 
 FEW = settings(max_examples=25, deadline=None)
 MODES = ("full", "same", "valid")
@@ -49,17 +47,12 @@ def scipy_conv2d(x, w, stride, padding, dilation):
 @st.composite
 def conv_cases(draw, max_n=2, max_c=2, max_k=2):
     """Small conv2d problems: shapes, stride, padding, dilation (the input always fits)."""
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    H = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
-    W = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
+    (kh, kw), geometry, (H, W) = draw(conv_geometry())
     N, C, K = draw(st.integers(1, max_n)), draw(st.integers(1, max_c)), draw(st.integers(1, max_k))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     return dict(x=rng.normal(size=(N, C, H, W)), w=rng.normal(size=(K, C, kh, kw)),
-                b=rng.normal(size=K), stride=s, padding=p, dilation=d, rng=rng)
+                b=rng.normal(size=K), rng=rng, **geometry)
 
 
 # ------------------------------------------------------------ 1-D and 2-D sums
@@ -281,6 +274,74 @@ def test_conv_output_size_rejects_bad_arguments():
         conv_output_size(5, 3, padding=-1)
     with pytest.raises(TypeError, match="kernel must be an integer"):
         conv_output_size(5, 2.5)
+
+
+# ------------------------------------------------------------------ receptive field
+
+def gradient_box(kernels, strides, dilations, paddings, n, rng):
+    """Side lengths (rows, cols) of the box of input pixels on which the centre output pixel
+    of a stack of conv2d layers depends: the non-zero entries of d y_centre / dx, by
+    back-propagating a one-hot gradient with conv2d_backward (random weights)."""
+    kw = [dict(stride=s, dilation=d, padding=p) for s, d, p in zip(strides, dilations, paddings,
+                                                                  strict=True)]
+    ws = [rng.normal(size=(1, 1) + k) for k in kernels]
+    xs = [rng.normal(size=(1, 1, n, n))]
+    for w, k in zip(ws, kw, strict=True):
+        xs.append(conv2d(xs[-1], w, **k))
+    g = np.zeros_like(xs[-1])
+    g[0, 0, g.shape[2] // 2, g.shape[3] // 2] = 1.0  # d y_centre / d y
+    for x, w, k in zip(xs[-2::-1], ws[::-1], kw[::-1], strict=True):
+        g = conv2d_backward(g, x, w, **k)[0]
+    rows, cols = np.nonzero(g[0, 0])
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(layers=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
+                                 st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+                                 st.integers(0, 1)), min_size=1, max_size=3),
+       seed=st.integers(0, 2**32 - 1))
+def test_receptive_field_is_the_box_that_the_gradient_of_one_output_pixel_fills(layers, seed):
+    # Each layer: kernel (kh, kw), stride (sh, sw), dilation (dh, dw), padding. Heights and
+    # widths differ, so each axis is checked on its own. 256 pixels hold the largest field
+    # (1 + 3*3*(1 + 3 + 9) = 118) twice over, so the centre pixel's field is never cut off.
+    kh, kw, sh, sw, dh, dw, p = (list(v) for v in zip(*layers, strict=True))
+    rows, cols = gradient_box(list(zip(kh, kw, strict=True)), list(zip(sh, sw, strict=True)),
+                              list(zip(dh, dw, strict=True)), p, 256, np.random.default_rng(seed))
+    assert receptive_field(kh, strides=sh, dilations=dh) == rows
+    assert receptive_field(kw, strides=sw, dilations=dw) == cols
+
+
+def test_receptive_field_of_stacked_same_layers_is_the_notes_filter_size_only_for_one_layer():
+    # L stride-1 F x F layers: L(F - 1) + 1; "receptive field aka. filter size" for L = 1 only
+    for F in (3, 5, 7):
+        assert receptive_field([F]) == F
+        for L in range(1, 6):
+            assert receptive_field([F] * L) == L * (F - 1) + 1
+    assert receptive_field([3, 3]) == 5 == receptive_field([5])  # 18 weights see what 25 see
+    # one dilated layer spans the dilated kernel size that conv_output_size subtracts
+    for k, d in ((3, 2), (5, 3), (1, 4)):
+        assert conv_output_size(40, k, dilation=d) == 40 - receptive_field([k], dilations=[d]) + 1
+    # a stride multiplies the contribution of every later layer
+    assert receptive_field([7, 3, 3], strides=[2, 1, 1]) == 1 + 6 + 2 * 2 + 2 * 2
+    # ... and the last layer's stride none: it spaces the outputs, not what one output sees
+    assert receptive_field([3, 3, 3], strides=[2, 2, 5]) == 1 + 2 + 2 * 2 + 2 * 4
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: receptive_field([]), ValueError, r"kernel_sizes must list at least one layer"),
+    (lambda: receptive_field(3), TypeError, r"kernel_sizes must be a sequence of ints"),
+    (lambda: receptive_field("33"), TypeError, r"kernel_sizes must be a sequence of ints"),
+    (lambda: receptive_field([3, 0]), ValueError, r"kernel_sizes\[1\] must be >= 1, got 0"),
+    (lambda: receptive_field([3.0]), TypeError, r"kernel_sizes\[0\] must be an integer"),
+    (lambda: receptive_field([3, 3], strides=[2]), ValueError,
+     r"strides must have one entry per layer, len\(kernel_sizes\) = 2, got 1"),
+    (lambda: receptive_field([3], dilations=[0]), ValueError, r"dilations\[0\] must be >= 1, got 0"),
+    (lambda: receptive_field([3], strides=2), TypeError, r"strides must be a sequence of ints"),
+])
+def test_receptive_field_bad_arguments_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 # ----------------------------------------------------------------------- conv2d
@@ -616,114 +677,7 @@ def test_conv_transpose2d_bad_input_names_argument_and_sizes(call, message):
         call()
 
 
-# --------------------------------------------------------- convolution as a matrix
-
-@st.composite
-def matrix_cases(draw):
-    case = draw(conv_cases(max_n=1, max_c=1, max_k=1))
-    return case["x"][0, 0], case["w"][0, 0], case["rng"], dict(
-        stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
-
-
-@FEW
-@given(case=matrix_cases())
-def test_conv_matrix_matches_conv2d(case):
-    x, k, rng, kw = case
-    K = conv_matrix(x.shape, k, **kw)
-    y = conv2d(x[None, None], k[None, None], **kw)
-    assert K.shape == (y.size, x.size)
-    np.testing.assert_allclose(K @ x.ravel(), y.ravel(), atol=1e-12)
-
-
-@FEW
-@given(case=matrix_cases())
-def test_conv_matrix_transpose_gives_input_gradient(case):
-    x, k, rng, kw = case
-    K = conv_matrix(x.shape, k, **kw)
-    dy = rng.normal(size=K.shape[0])
-    dx, dw, _ = conv2d_backward(dy.reshape(1, 1, *conv2d(x[None, None], k[None, None], **kw)
-                                           .shape[2:]), x[None, None], k[None, None], **kw)
-    np.testing.assert_allclose(K.T @ dy, dx.ravel(), atol=1e-12)  # grad_x L = K^T grad_y L
-
-
-@FEW
-@given(case=matrix_cases())
-def test_conv_matrix_kernel_grad_matches_conv2d_backward(case):
-    x, k, rng, kw = case
-    K = conv_matrix(x.shape, k, **kw)
-    dy = rng.normal(size=K.shape[0])
-    out_hw = conv2d(x[None, None], k[None, None], **kw).shape[2:]
-    _, dw, _ = conv2d_backward(dy.reshape(1, 1, *out_hw), x[None, None], k[None, None], **kw)
-    # grad_K L = grad_y L x^T, summed over the positions of each kernel entry
-    dk = conv_matrix_kernel_grad(np.outer(dy, x.ravel()), x.shape, k.shape, **kw)
-    np.testing.assert_allclose(dk, dw[0, 0], atol=1e-12)
-
-
-def test_conv_matrix_kernel_grad_is_outer_product():
-    # grad_K L = grad_y L x^T, for L = <g, K x> with K free (finite differences)
-    rng = np.random.default_rng(17)
-    x, g = rng.normal(size=9), rng.normal(size=4)
-    K = conv_matrix((3, 3), rng.normal(size=(2, 2)))
-    (dK,) = numerical_gradient(lambda K: g @ (K @ x), [K])
-    np.testing.assert_allclose(dK, np.outer(g, x), atol=1e-8)
-
-
-def test_conv_matrix_gradients_match_finite_differences():
-    # dL = tr(grad_K L^T dK) + grad_x L^T dx, with K = K(k): both gradients by finite differences
-    rng = np.random.default_rng(18)
-    x, k, g = rng.normal(size=(4, 3)), rng.normal(size=(2, 2)), rng.normal(size=6)
-    K = conv_matrix(x.shape, k)
-    dk = conv_matrix_kernel_grad(np.outer(g, x.ravel()), x.shape, k.shape)
-    assert_gradcheck(lambda x, k: g @ (conv_matrix(x.shape, k) @ x.ravel()), [x, k],
-                     [(K.T @ g).reshape(x.shape), dk], names=["x", "k"])
-
-
-def test_conv_matrix_is_linear_in_kernel():
-    # so dK (the notes' matrix of dk_1..dk_4) is conv_matrix(dk)
-    rng = np.random.default_rng(19)
-    k1, k2 = rng.normal(size=(2, 2, 2))
-    np.testing.assert_allclose(conv_matrix((3, 3), 2 * k1 - 3 * k2),
-                               2 * conv_matrix((3, 3), k1) - 3 * conv_matrix((3, 3), k2))
-    notes_dK = np.array([[1, 2, 0, 3, 4, 0, 0, 0, 0], [0, 1, 2, 0, 3, 4, 0, 0, 0],
-                         [0, 0, 0, 1, 2, 0, 3, 4, 0], [0, 0, 0, 0, 1, 2, 0, 3, 4]])
-    np.testing.assert_array_equal(conv_matrix((3, 3), [[1, 2], [3, 4]]), notes_dK)
-
-
-def test_lecture3_3x3_input_2x2_kernel_example():
-    # y1 = k1 x1 + k2 x2 + k3 x4 + k4 x5, ... (1-based, row by row)
-    x = np.arange(1.0, 10.0).reshape(3, 3)
-    k = np.array([[2.0, -1.0], [0.5, 3.0]])
-    x1, x2, x3, x4, x5, x6, x7, x8, x9 = x.ravel()
-    k1, k2, k3, k4 = k.ravel()
-    expected = [[k1 * x1 + k2 * x2 + k3 * x4 + k4 * x5, k1 * x2 + k2 * x3 + k3 * x5 + k4 * x6],
-                [k1 * x4 + k2 * x5 + k3 * x7 + k4 * x8, k1 * x5 + k2 * x6 + k3 * x8 + k4 * x9]]
-    np.testing.assert_allclose(correlate2d(x, k, "valid"), expected)
-    np.testing.assert_allclose(conv2d(x[None, None], k[None, None])[0, 0], expected)
-    np.testing.assert_allclose(conv_matrix((3, 3), k) @ x.ravel(), np.ravel(expected))
-
-
-def test_lecture3_conv_matrix_erratum():
-    ex = lecture3_example_conv_matrix()
-    true_rows = (conv_matrix_pattern(ex["input_shape"], ex["kernel_shape"]) + 1).tolist()
-    printed = ex["printed_rows"]
-    assert len(true_rows) == 4 and len(printed) == 5  # 4 outputs, 5 printed rows
-    assert printed[:3] == true_rows[:3]
-    assert printed[3] == printed[2] != true_rows[3]  # row 4 repeats row 3
-    # row 5 lost a zero, and which one cannot be told: in front it is row 4, at the end row 3
-    assert len(printed[4]) == 8 and [0] + printed[4] == true_rows[3]
-    assert printed[4] + [0] == true_rows[2]
-
-
-def test_kernel_grad_sums_matrix_grad_over_kernel_positions():
-    pattern = conv_matrix_pattern((3, 3), (2, 2))
-    # the notes: (grad_k L)_1 = (grad_K L)_11 + (grad_K L)_22 + (grad_K L)_34 + (grad_K L)_45
-    assert [tuple(rc) for rc in np.argwhere(pattern == 0) + 1] == [(1, 1), (2, 2), (3, 4), (4, 5)]
-    dK = np.random.default_rng(20).normal(size=(4, 9))
-    dk = conv_matrix_kernel_grad(dK, (3, 3), (2, 2))
-    assert dk[0, 0] == pytest.approx(dK[0, 0] + dK[1, 1] + dK[2, 3] + dK[3, 4])
-    for q in range(4):
-        assert dk.ravel()[q] == pytest.approx(dK[pattern == q].sum())
-
+# ------------------------------------- conv2d_backward and Lecture 3's gradient formulas
 
 def test_lecture3_kernel_grad_first_entry():
     # (grad_k L)_1 = (grad_y L)_1 x_1 + (grad_y L)_2 x_2 + (grad_y L)_3 x_4 + (grad_y L)_4 x_5
@@ -753,15 +707,6 @@ def test_input_gradient_is_full_convolution_with_kernel():
     np.testing.assert_allclose(dx[0, 0], scipy.signal.correlate2d(padded, k[::-1, ::-1], "valid"),
                                atol=1e-12)
     np.testing.assert_allclose(dx[0, 0], scipy.signal.convolve2d(g, k, "full"), atol=1e-12)
-
-
-def test_conv_matrix_rejects_bad_shapes():
-    with pytest.raises(ValueError, match=r"dK must have the shape of K, \(4, 9\), got \(9, 4\)"):
-        conv_matrix_kernel_grad(np.ones((9, 4)), (3, 3), (2, 2))
-    with pytest.raises(ValueError, match=r"input_shape must be a pair \(height, width\)"):
-        conv_matrix((3, 3, 1), np.ones((2, 2)))
-    with pytest.raises(ValueError, match="kernel must be 2-D"):
-        conv_matrix((3, 3), np.ones(4))
 
 
 # ------------------------------------------------------------- worked examples

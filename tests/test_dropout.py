@@ -1,5 +1,7 @@
 """lecturekit.dropout: expectations by Monte Carlo, test-time rules, gradients, bad input."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -66,8 +68,18 @@ def test_dropout_of_inputs_matches_the_05_10_23_unit():
     dropped, r = dropout(x, keep_prob=0.8, mode="classic", rng=default_rng(8))
     assert set(np.unique(r)) <= {0.0, 1.0}
     np.testing.assert_array_equal(dropped, r * x)
-    z = 1 / (1 + np.exp(-(dropped @ alpha)))
-    np.testing.assert_allclose(z, 1 / (1 + np.exp(-((r * x) @ alpha))), rtol=1e-15)
+    # the unit z_m = sigma(sum_i r_i x_i alpha_im), a literal loop over m and i, fed with
+    # the dropped input: no rescaling of the kept x_i (classic), dropped ones contribute 0
+    for n in range(4):
+        for m in range(3):
+            s = sum(r[n, i] * x[n, i] * alpha[i, m] for i in range(6))
+            z_nm = 1 / (1 + math.exp(-s))
+            assert 1 / (1 + math.exp(-(dropped[n] @ alpha[:, m]))) == pytest.approx(z_nm,
+                                                                                   rel=1e-13)
+    # p(r_i = 1) = p = 0.8 is the KEEP probability: over 10^5 units the kept fraction is
+    # 0.8 within 5 binomial standard errors (sqrt(0.8 * 0.2 / 10^5) = 0.0013), far from 0.2
+    _, r = dropout(np.ones(100_000), keep_prob=0.8, mode="classic", rng=default_rng(9))
+    assert abs(r.mean() - 0.8) < 5 * math.sqrt(0.8 * 0.2 / r.size)
 
 
 @SMALL

@@ -1,9 +1,13 @@
 """Explorers: every control over its range, pure redraws, widgets, and each picture's numbers.
 
 The generic tests run over every class in ``lecturekit.explore.EXPLORERS``, so
-a new explorer is tested as soon as it is registered.
+a new explorer is tested as soon as it is registered; the registry test walks
+``lecturekit/explore/`` and fails if an explorer class is not registered, not
+imported by the package or not in its ``__all__``.
 """
 
+import importlib
+import pkgutil
 import re
 import subprocess
 import sys
@@ -26,7 +30,7 @@ from lecturekit.resnet import gradient_norms_by_depth
 from lecturekit.rng import default_rng
 from lecturekit.train import train
 
-from .references import RECTIFY, dilate
+from .references import dilate, rnn_jacobian_norms_written_out
 
 N_RANDOM = 20
 
@@ -101,16 +105,39 @@ def explorer(request):
 # ------------------------------------------------------------------ every explorer
 
 
-def test_registry_holds_the_first_explorers():
-    names = {cls.__name__ for cls in EXPLORERS}
-    assert {"ConvArithmeticExplorer", "DropoutExplorer", "NormAxesExplorer",
-            "ScheduleExplorer"} <= names
-    assert all(issubclass(cls, explore.Explorer) and cls.controls for cls in EXPLORERS)
+def _explorer_classes_defined_in_the_package():
+    """Every Explorer subclass defined in a module of lecturekit.explore, found by walking it."""
+    found = []
+    for info in pkgutil.iter_modules(explore.__path__, prefix=f"{explore.__name__}."):
+        module = importlib.import_module(info.name)
+        found += [obj for obj in vars(module).values()
+                  if isinstance(obj, type) and issubclass(obj, explore.Explorer)
+                  and obj is not explore.Explorer and obj.__module__ == module.__name__]
+    return found
+
+
+def test_registry_holds_every_explorer_class_and_the_package_exports_each():
+    # Walked, not listed: a missing @register or a missing import line in explore/__init__.py
+    # would otherwise drop an explorer from every generic test below without a failure.
+    defined = {cls.__name__: cls for cls in _explorer_classes_defined_in_the_package()}
+    assert defined, "no Explorer subclass found under lecturekit/explore/"
+    registered = sorted(cls.__name__ for cls in EXPLORERS)
+    assert registered == sorted(defined), (  # each registered once, and nothing else
+        f"without @register: {sorted(set(defined) - set(registered))}; "
+        f"registered but not an explorer of lecturekit/explore/: {sorted(set(registered) - set(defined))}")
+    assert set(EXPLORERS) == set(defined.values())  # the classes themselves, not namesakes
+    not_exported = [name for name, cls in defined.items()
+                    if name not in explore.__all__ or getattr(explore, name, None) is not cls]
+    assert not_exported == [], "import each in explore/__init__.py and list it in __all__"
+    assert all(cls.controls for cls in EXPLORERS)
 
 
 def test_sweep_every_control_draws_finite_data_or_a_message(explorer):
     cls = type(explorer)
     structure = _structure(explorer)
+    # the defaults are a picture, not a message (else the sweep below could check nothing)
+    assert "error" not in explorer.update(**{n: s.initial for n, s in cls.controls.items()})
+    assert explorer.message is None and non_finite_data(explorer) == []
     for params in sweep(cls):
         result = explorer.update(**params)
         assert isinstance(result, dict)
@@ -432,6 +459,11 @@ def test_optimizer_explorer_paths_match_closed_form():
     # Nesterov is stable only for lr*L < 2(1+g)/(1+2g) = 1.5 at g = 0.5; momentum for lr*L < 2(1+g) = 3.
     assert lr * 20 > 1.5 and lr * 20 < 3
     assert r["diverged"]["Nesterov"] is not None and r["diverged"]["momentum"] is None
+    # a minibatch of 8 of N = 64 adds noise: SGD leaves GD's path from the first step
+    r8 = explore.OptimizerExplorer().peek(surface="quadratic", compare="GD vs SGD", lr=lr, batch=8,
+                                          steps=50)
+    np.testing.assert_allclose(r8["paths"]["GD"], expected, rtol=1e-10, atol=1e-12)
+    assert np.all(np.abs(r8["paths"]["SGD"][1:] - r8["paths"]["GD"][1:]).max(axis=1) > 1e-6)
 
 
 
@@ -719,35 +751,14 @@ def test_dropout_keep_probability_one_is_reachable_and_drop_one_is_a_message():
 
 
 def _rnn_jacobian_norms_by_hand(activation, radius, input_scale, steps, seed):
-    """||dh_T/dh_{T-k}|| for the explorer's RNN, written out with its own g and g'."""
+    """||dh_T/dh_{T-k}|| for the explorer's RNN (its sizes, its draws), by literal loops."""
     from lecturekit.explore.rnn import HIDDEN, INPUT, SEQUENCES
     from lecturekit.rnn import rnn_init
 
     rng = default_rng(seed)
     p = rnn_init(INPUT, HIDDEN, 1, spectral_radius=radius, rng=rng)
     xs = input_scale * rng.normal(size=(steps, SEQUENCES, INPUT))
-    w_xh, w_hh = p["w"][:, :INPUT], p["w"][:, INPUT:]
-    g = RECTIFY[activation]
-    norms = np.empty((steps + 1, SEQUENCES))
-    for n in range(SEQUENCES):
-        h, pre = np.zeros(HIDDEN), []
-        for t in range(steps):
-            a = w_xh @ xs[t, n] + w_hh @ h
-            pre.append(a)
-            h = g(a)
-        jac = np.eye(HIDDEN)
-        norms[0, n] = 1.0
-        for k in range(1, steps + 1):
-            a = pre[steps - k]  # step s = T - k + 1: dh_s/dh_{s-1} = diag(g'(a_s)) W_hh
-            if activation == "tanh":
-                d = 1 - np.tanh(a) ** 2
-            elif activation == "sigmoid":
-                d = g(a) * (1 - g(a))
-            else:
-                d = (a > 0).astype(float)
-            jac = jac @ (d[:, None] * w_hh)  # the latest step on the left
-            norms[k, n] = np.linalg.norm(jac, 2)
-    return norms
+    return rnn_jacobian_norms_written_out(p["w"], xs, activation)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
@@ -784,6 +795,18 @@ def test_lstm_and_resnet_explorers_show_what_the_library_defaults_return():
         r["residual"], gradient_norms_by_depth(30, 16, residual=True, rng=default_rng(1),
                                                activation="tanh").input_grad)
 
+
+
+def test_rnn_explorers_show_what_rnn_jacobian_norms_returns_with_its_defaults():
+    from lecturekit.rnn import rnn_jacobian_norms
+
+    r = explore.RNNGradientExplorer().peek(activation="sigmoid", radius=1.4, input_scale=0.7,
+                                           steps=30, seed=5)
+    np.testing.assert_array_equal(r["norms"], rnn_jacobian_norms(
+        1.4, steps=30, rng=default_rng(5), input_scale=0.7, activation="sigmoid"))
+    r = explore.LSTMMemoryExplorer().peek(radius=1.2, seed=2, steps=50)
+    norms = rnn_jacobian_norms(1.2, steps=100, rng=default_rng(2))  # a loss at step T = 100
+    np.testing.assert_allclose(r["rnn"], np.exp(np.log(norms).mean(axis=1))[:51], rtol=1e-12)
 
 # ------------------------------------------------------------------ Lecture 3: output_padding, dilation
 

@@ -86,7 +86,12 @@ def test_blur_filters_sum_to_one_and_gaussian_matches_scipy():
 def test_identity_returns_the_image_and_sharpen_is_identity_minus_laplacian(image):
     np.testing.assert_allclose(correlate2d(image, identity(), "same"), image)
     np.testing.assert_allclose(correlate2d(image, identity(5), "same"), image)
+    # identity - 4-neighbour Laplacian, entry by entry: the centre 1 - (-4) = 5, the four
+    # neighbours 0 - 1 = -1, the corners 0 - 0 = 0
     np.testing.assert_allclose(sharpen(), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    # so sharpening is the image minus its Laplacian, which scipy computes independently
+    np.testing.assert_allclose(correlate2d(image, sharpen(), "same"),
+                               image - ndimage.laplace(image, mode="constant"), atol=1e-12)
     # a flat image is left unchanged in the interior
     flat = np.full((5, 5), 0.3)
     np.testing.assert_allclose(correlate2d(flat, sharpen(), "valid"), 0.3)

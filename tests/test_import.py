@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import lecturekit
 
 HEAVY = ("matplotlib", "ipywidgets", "scipy", "IPython")
@@ -30,5 +32,27 @@ def test_numeric_submodules_import_no_plotting_or_widgets():
 
 
 def test_submodules_load_lazily_by_attribute():
+    # In a fresh interpreter: `import lecturekit` loads no submodule; the first attribute
+    # access imports exactly that one, and it is the module itself, not a copy.
+    code = (
+        "import sys, lecturekit\n"
+        "before = sorted(m for m in sys.modules if m.startswith('lecturekit.'))\n"
+        "mod = lecturekit.gradcheck\n"
+        "after = sorted(m for m in sys.modules if m.startswith('lecturekit.'))\n"
+        "print(before, 'lecturekit.gradcheck' in after, mod is sys.modules['lecturekit.gradcheck'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True", "True"]
     assert lecturekit.gradcheck.rel_error([1.0], [1.0]) == 0
-    assert "rng" in dir(lecturekit)
+    assert set(lecturekit._SUBMODULES) <= set(dir(lecturekit)) and "rng" in dir(lecturekit)
+    with pytest.raises(AttributeError, match="module 'lecturekit' has no attribute 'nope'"):
+        lecturekit.nope  # noqa: B018
+
+
+def test_every_public_module_is_reachable_as_an_attribute():
+    # lecturekit.NAME works for exactly the public modules and packages that exist on disk,
+    # so a new module cannot be forgotten in _SUBMODULES (nor a deleted one linger there).
+    import pkgutil
+
+    on_disk = {m.name for m in pkgutil.iter_modules(lecturekit.__path__) if not m.name.startswith("_")}
+    assert set(lecturekit._SUBMODULES) == on_disk

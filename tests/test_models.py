@@ -141,6 +141,10 @@ def test_models_are_deterministic_for_a_seed():
     a, b = LeNet(rng=default_rng(7)), LeNet(rng=default_rng(7))
     for k in a.params:
         np.testing.assert_array_equal(a.params[k], b.params[k])
+    # the weights are drawn from the generator (equal only because the seed is): another
+    # seed gives other weights
+    c = LeNet(rng=default_rng(8))
+    assert all(not np.array_equal(a.params[k], c.params[k]) for k in a.params if "_w" in k)
     assert "LeNet(in_channels=1" in repr(a) and repr(MLP((4, 2), rng=default_rng(0))) == \
         "MLP(sizes=(4, 2), activation='relu')"
 

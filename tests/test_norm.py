@@ -111,6 +111,7 @@ def test_with_default_eps_the_variance_is_sigma2_over_sigma2_plus_eps():
 def test_batch_norm_matches_the_notes_loops_on_the_conv3_64_layout():
     # 05/10/23: BN in conv layers is per channel, the mean over the batch and all of
     # H×W (conv3-64 gives 64 channels; 4 keep the test small).
+    assert norm_axes("batch", "NCHW") == (0, 2, 3)  # m (axis 0) and H×W (axes 2, 3)
     rng = np.random.default_rng(4)
     x = rng.normal(size=(2, 4, 3, 3))
     gamma, beta, eps = rng.normal(size=4), rng.normal(size=4), 1e-5
@@ -133,11 +134,14 @@ def test_every_lectures_notation_gives_the_same_batch_norm():
     x = rng.normal(size=(n, d)) * 3 + 1
     scale, shift = rng.normal(size=d), rng.normal(size=d)
     expected = batch_norm(x, scale, shift, eps=eps)
+    batch_mean, batch_var = batch_stats(x)
     for j in range(d):
         col = [x[i, j] for i in range(n)]
         # MLP lecture / Lecture 3: m_j, sigma_j^2 (biased), z_ij, gamma_j z_ij + delta_j
         m_j = sum(col) / n
         sigma2_j = sum((v - m_j) ** 2 for v in col) / n
+        assert batch_mean[j] == pytest.approx(m_j, rel=1e-13, abs=1e-15)
+        assert batch_var[j] == pytest.approx(sigma2_j, rel=1e-13)  # biased: divided by n
         gamma_j, delta_j = scale[j], shift[j]
         mlp = [gamma_j * (v - m_j) / np.sqrt(sigma2_j + eps) + delta_j for v in col]
         # Lecture 4: z~ = z - mu, sigma = (1/m) sum z~^2 is the VARIANCE, z~ / sqrt(sigma + eps)
@@ -349,15 +353,38 @@ def test_eval_mode_uses_running_statistics_and_ignores_the_rest_of_the_batch():
     assert bn.train().training
 
 
-def test_class_backward_matches_the_functions_in_both_modes():
+def _class_gradcheck(bn, x, dout):
+    """bn.backward after bn.forward(x) against finite differences of bn.forward itself."""
+    bn.forward(x)
+    grads = bn.backward(dout)
+    gamma, beta = bn.gamma, bn.beta
+
+    def f(x, g, b):
+        bn.gamma, bn.beta = g, b
+        try:  # in training mode this also moves the running statistics, which f never reads
+            return np.sum(bn.forward(x) * dout)
+        finally:
+            bn.gamma, bn.beta = gamma, beta
+
+    assert_gradcheck(f, [x, gamma, beta], list(grads), names=["x", "gamma", "beta"])
+    return grads
+
+
+def test_class_backward_passes_gradcheck_and_matches_the_functions_in_both_modes():
+    # Independent reference: finite differences of the class's own forward, in each mode
+    # (in eval mode the output uses the running statistics, so a backward that used the
+    # batch's statistics would fail). Then, as wiring, the functions' results exactly.
     rng = np.random.default_rng(14)
     x, dout = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=(3, 2, 2, 2))
     bn = BatchNorm(2)
-    bn.gamma = np.array([1.5, -0.5])
+    bn.gamma, bn.beta = np.array([1.5, -0.5]), np.array([0.3, -0.2])
+    grads = _class_gradcheck(bn, x, dout)
     bn.forward(x)
     for a, b in zip(bn.backward(dout), batch_norm_backward(dout, x, bn.gamma), strict=True):
         np.testing.assert_array_equal(a, b)
     bn.eval()
+    eval_grads = _class_gradcheck(bn, x, dout)
+    assert rel_error(eval_grads[0], grads[0]) > 1e-3  # the two modes' dx really differ
     bn.forward(x)
     expected = batch_norm_backward(dout, x, bn.gamma, running_mean=bn.running_mean,
                                    running_var=bn.running_var)

@@ -1,5 +1,7 @@
 """lecturekit.objectives: closed forms, finite differences, and SGD's noise against its formula."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from lecturekit.gradcheck import assert_gradcheck, numerical_gradient, rel_error
 from lecturekit.objectives import (
+    NoisyFiniteSum,
     himmelblau,
     least_squares,
     least_squares_minimizer,
@@ -16,6 +19,7 @@ from lecturekit.objectives import (
     make_least_squares,
     minibatch_gradient_stats,
     minibatch_gradient_variance,
+    noisy_finite_sum,
     quadratic,
     reparameterize,
     reparameterize_backward,
@@ -56,7 +60,11 @@ def test_least_squares_is_vectorised_over_w():
     ws = np.linspace(-1, 3, 9).reshape(3, 3)
     F, dF = least_squares(ws, x, y)
     assert F.shape == dF.shape == (3, 3)
-    assert F[1, 2] == pytest.approx(least_squares(ws[1, 2], x, y)[0], rel=1e-14)
+    for w, f, df in zip(ws.ravel(), F.ravel(), dF.ravel(), strict=True):  # the sums written out
+        assert f == pytest.approx(sum((w * xi - yi) ** 2 for xi, yi in zip(x, y, strict=True)) / 5,
+                                  rel=1e-13)
+        assert df == pytest.approx(sum(2 * xi * (w * xi - yi) for xi, yi in zip(x, y, strict=True)) / 5,
+                                   rel=1e-12, abs=1e-14)
 
 
 def test_smoothness_is_the_second_derivative_and_minimiser_zeroes_the_gradient():
@@ -121,15 +129,25 @@ def test_2d_surfaces_known_values_and_grid_shapes():
 # ---------------------------------------------------------------- gradient noise
 
 
-def _check_against_formula(stats, n_draws):
-    # The sample variance of n iid draws has standard error sqrt((m4 - s^4) / n), with m4
-    # the fourth central moment; we estimate both from the draws and allow 5 standard errors.
-    d = stats.draws - stats.draws.mean(axis=0)
-    m4 = np.mean(d**4, axis=0)
-    se = np.sqrt((m4 - stats.var**2) / n_draws)
-    assert np.all(np.abs(stats.var - stats.predicted_var) < 5 * se)
-    se_mean = np.sqrt(stats.var / n_draws)
-    assert np.all(np.abs(stats.mean - stats.full_grad) < 5 * se_mean + 1e-15)
+def _check_against_formula(stats, g, batch_size, replace, n_draws):
+    # Everything derived here from g and the draws, not taken from the function: the variance
+    # of a mean of B of N per-sample gradients is sigma^2 / B, times (N - B) / (N - 1) without
+    # replacement, sigma^2 the population variance. The sample variance of n iid draws has
+    # standard error sqrt((m4 - s^4) / n), m4 the fourth central moment; allow 5 of them.
+    n = len(g)
+    predicted = g.var(axis=0) / batch_size * (1.0 if replace else (n - batch_size) / (n - 1))
+    draws = stats.draws
+    var = draws.var(axis=0, ddof=1)
+    d = draws - draws.mean(axis=0)
+    se = np.sqrt((np.mean(d**4, axis=0) - var**2) / n_draws)
+    assert np.all(np.abs(var - predicted) < 5 * se)
+    se_mean = np.sqrt(var / n_draws)
+    assert np.all(np.abs(draws.mean(axis=0) - g.mean(axis=0)) < 5 * se_mean + 1e-15)
+    # ... and what the function reports is what it drew and what the formula says
+    np.testing.assert_allclose(stats.predicted_var, predicted, rtol=1e-12)
+    np.testing.assert_allclose(stats.full_grad, g.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.mean, draws.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.var, var, rtol=1e-3)  # ddof 0 or 1 over 20 000 draws
 
 
 @pytest.mark.parametrize("batch_size", [1, 5, 20, 39])
@@ -139,7 +157,7 @@ def test_minibatch_gradient_variance_matches_the_formula(batch_size, replace):
     g = least_squares_per_sample_grads(0.0, x, y)
     stats = minibatch_gradient_stats(g, batch_size, replace=replace, rng=default_rng(batch_size),
                                      n_draws=20_000)
-    _check_against_formula(stats, 20_000)
+    _check_against_formula(stats, g, batch_size, replace, 20_000)
 
 
 def test_minibatch_gradient_variance_formula_written_out():
@@ -168,7 +186,7 @@ def test_minibatch_gradient_stats_for_vector_gradients():
     g = rng.normal(size=(30, 3)) * np.array([1.0, 5.0, 0.1])
     stats = minibatch_gradient_stats(g, 4, rng=rng, n_draws=20_000)
     assert stats.var.shape == (3,) and stats.draws.shape == (20_000, 3)
-    _check_against_formula(stats, 20_000)
+    _check_against_formula(stats, g, 4, False, 20_000)
 
 
 def test_minibatch_gradient_stats_bad_input():
@@ -179,6 +197,79 @@ def test_minibatch_gradient_stats_bad_input():
     with pytest.raises(TypeError, match=r"replace must be True or False"):
         minibatch_gradient_variance(np.ones(3), 1, replace="yes")
 
+
+
+# ---------------------------------------------------------------- the noisy finite sum behind SGD
+
+
+def _offsets_sum_bound(xi):
+    """What rounding leaves of sum_i (z_i - mean z): about 2 N eps max|z| per coordinate."""
+    return 2 * xi.shape[0] * np.finfo(float).eps * np.abs(xi).max()
+
+
+@pytest.mark.parametrize("f", [quadratic, rosenbrock, himmelblau])
+def test_noisy_finite_sum_offsets_have_mean_zero_so_F_is_f(f):
+    F = noisy_finite_sum(f, 64, noise=10.0, rng=default_rng(7))
+    xi = F.offsets
+    assert xi.shape == (64, 2) and F.n_samples == 64
+    for column in xi.T:  # the exact sum of the stored floats (math.fsum), zero up to rounding
+        assert abs(math.fsum(column)) <= _offsets_sum_bound(xi)
+    assert 5.0 < xi.std() < 15.0  # the spread is the noise, 10
+    for w in (np.array([0.3, -1.2]), np.array([2.0, 2.0])):
+        # F(w) = 1/N sum_i (f(w) + xi_i^T w), the sum written out
+        value = math.fsum(f(w)[0] + xi[i] @ w for i in range(64)) / 64
+        assert value == pytest.approx(f(w)[0], rel=1e-12, abs=1e-12)
+        assert F(w)[0] == f(w)[0]
+
+
+def test_noisy_finite_sum_full_batch_gradient_is_the_gradient_of_f():
+    F = noisy_finite_sum(rosenbrock, 32, noise=20.0, rng=default_rng(1))
+    w = np.array([-1.2, 1.0])
+    np.testing.assert_array_equal(F.grad(w), rosenbrock(w)[1])  # idx=None: the full gradient
+    np.testing.assert_array_equal(F(w)[1], rosenbrock(w)[1])
+    everyone = F.grad(w, np.arange(32))  # |I_k| = N: the noise averages away
+    np.testing.assert_allclose(everyone, rosenbrock(w)[1], rtol=0, atol=_offsets_sum_bound(F.offsets))
+
+
+def test_noisy_finite_sum_minibatch_gradient_is_the_mean_of_the_per_sample_gradients():
+    F = noisy_finite_sum(himmelblau, 40, noise=5.0, rng=default_rng(2))
+    w, idx = np.array([0.5, -1.5]), np.array([3, 17, 17, 39, 0])
+    # per-sample gradients grad f_i(w), f_i(w) = f(w) + xi_i^T w, by centred differences
+    per_sample = [numerical_gradient(lambda v, i=i: himmelblau(v)[0] + F.offsets[i] @ v, [w])[0]
+                  for i in idx]
+    # f ~ 100 here: centred differences with h = 1e-6 are good to ~1e-8 absolute
+    np.testing.assert_allclose(F.grad(w, idx), np.mean(per_sample, axis=0), rtol=1e-8, atol=1e-7)
+    literal = np.mean([himmelblau(w)[1] + F.offsets[i] for i in idx], axis=0)
+    np.testing.assert_allclose(F.grad(w, idx), literal, rtol=1e-14)
+    np.testing.assert_allclose(F.minibatch_noise(idx), literal - himmelblau(w)[1], rtol=1e-12)
+    stack = np.array([w, [1.0, 2.0], [-3.0, 0.0]])  # (3, 2): one minibatch, three points
+    np.testing.assert_array_equal(F.grad(stack, idx)[0], F.grad(w, idx))
+
+
+def test_noisy_finite_sum_without_noise_is_f_for_every_minibatch():
+    F = noisy_finite_sum(quadratic, 8, noise=0.0, rng=default_rng(0), dim=2)
+    w = np.array([1.0, -2.0])
+    assert np.all(F.offsets == 0)
+    np.testing.assert_array_equal(F.grad(w, [1, 2]), quadratic(w)[1])
+
+
+def test_noisy_finite_sum_bad_input():
+    with pytest.raises(TypeError, match=r"^func must be a callable func\(w\)"):
+        noisy_finite_sum("quadratic", 8, noise=1.0, rng=default_rng(0))
+    with pytest.raises(ValueError, match=r"^n_samples must be >= 1, got 0"):
+        noisy_finite_sum(quadratic, 0, noise=1.0, rng=default_rng(0))
+    with pytest.raises(ValueError, match=r"^noise must be in \[0, inf\], got -1"):
+        noisy_finite_sum(quadratic, 8, noise=-1.0, rng=default_rng(0))
+    with pytest.raises(TypeError, match=r"^rng must be a numpy.random.Generator"):
+        noisy_finite_sum(quadratic, 8, noise=1.0, rng=7)
+    with pytest.raises(ValueError, match=r"^dim must be >= 1, got 0"):
+        noisy_finite_sum(quadratic, 8, noise=1.0, rng=default_rng(0), dim=0)
+    with pytest.raises(ValueError, match=r"^offsets must be 2-D"):
+        NoisyFiniteSum(quadratic, np.zeros(3))
+    F = noisy_finite_sum(quadratic, 8, noise=1.0, rng=default_rng(0))
+    for idx in ([], [0.5, 1.5], [[0, 1]]):
+        with pytest.raises(ValueError, match=r"^idx must be a non-empty 1-D array of sample indices"):
+            F.grad(np.zeros(2), idx)
 
 # ---------------------------------------------------------------- reparameterisation
 

@@ -9,6 +9,9 @@ from lecturekit.objectives import (
     least_squares,
     least_squares_per_sample_grads,
     make_least_squares,
+    noisy_finite_sum,
+    quadratic,
+    rosenbrock,
 )
 from lecturekit.optim import (
     GD,
@@ -19,6 +22,7 @@ from lecturekit.optim import (
     MomentumPyTorch,
     Nesterov,
     minibatch_indices,
+    run_side_by_side,
     trajectory,
 )
 from lecturekit.rng import default_rng
@@ -37,23 +41,40 @@ def test_gd_is_w_minus_lr_g_for_every_parameter():
         np.testing.assert_allclose(w, e, rtol=1e-15)
 
 
-def test_sgd_is_gd_on_a_minibatch_gradient():
-    w1, w2 = np.array([1.0, -1.0]), np.array([1.0, -1.0])
-    g = np.array([0.5, 2.0])
-    SGD(lr=0.3).step([w1], [g])
-    GD(lr=0.3).step([w2], [g])
-    np.testing.assert_array_equal(w1, w2)
+def test_sgd_step_is_w_minus_lr_times_the_minibatch_mean_of_per_sample_gradients():
+    # MLP lecture: g_k = (1/|I_k|) sum_{i in I_k} grad f_i(omega_k), omega_{k+1} = omega_k - alpha g_k.
+    # The per-sample gradients come from centred differences of f_i(omega) = (omega x_i - y_i)^2,
+    # written out here, not from lecturekit.objectives.
+    x, y = make_least_squares(40, rng=default_rng(5))
+    alpha, w0, h = 0.05, 1.7, 1e-6
+
+    def f_i(w, i):
+        return (w * x[i] - y[i]) ** 2
+
+    batches = minibatch_indices(40, 8, rng=default_rng(6), epochs=1)
+    idx = next(batches)
+    g_batch = np.mean([(f_i(w0 + h, i) - f_i(w0 - h, i)) / (2 * h) for i in idx])
+    w_sgd = np.array(w0)
+    SGD(lr=alpha).step([w_sgd], [least_squares_per_sample_grads(w0, x, y)[idx].mean()])
+    assert float(w_sgd) == pytest.approx(w0 - alpha * g_batch, rel=1e-9)
+    # ... and is not the full-batch step: a minibatch of 8 of 40 samples sees another gradient
+    g_full = np.mean([(f_i(w0 + h, i) - f_i(w0 - h, i)) / (2 * h) for i in range(40)])
+    assert abs(g_batch - g_full) > 1e-3
+    assert float(w_sgd) != pytest.approx(w0 - alpha * g_full, rel=1e-6)
 
 
 def test_sgd_with_full_batch_equals_gd():
-    # Lecture 4: m = full data set (GD) or m = batch size (SGD); with |I_k| = N they coincide
+    # Lecture 4: m = full data set (GD) or m = batch size (SGD); with |I_k| = N they coincide.
+    # (SGD is GD by construction: the class adds a docstring.) The reference is the GD loop
+    # written out, w <- w - alpha (2/N) sum_i x_i (w x_i - y_i).
     x, y = make_least_squares(20, rng=default_rng(0))
-    w_sgd, w_gd = np.array(3.0), np.array(3.0)
-    sgd, gd = SGD(lr=0.1), GD(lr=0.1)
+    w_sgd, w_ref = np.array(3.0), 3.0
+    sgd = SGD(lr=0.1)
     for idx in minibatch_indices(20, 20, rng=default_rng(1), epochs=10):
+        assert sorted(idx) == list(range(20))
         sgd.step([w_sgd], [least_squares_per_sample_grads(float(w_sgd), x, y)[idx].mean()])
-        gd.step([w_gd], [least_squares(float(w_gd), x, y)[1]])
-        assert float(w_sgd) == pytest.approx(float(w_gd), rel=1e-12)
+        w_ref -= 0.1 * 2 / 20 * sum(x[i] * (w_ref * x[i] - y[i]) for i in range(20))
+        assert float(w_sgd) == pytest.approx(w_ref, rel=1e-12)
 
 
 def test_sgd_step_is_gd_step_plus_zero_mean_noise():
@@ -68,7 +89,10 @@ def test_sgd_step_is_gd_step_plus_zero_mean_noise():
         steps.append(float(w) - 0.5)
     eps = -np.array(steps) / 0.1 - g_hat
     assert abs(eps.mean()) < 5 * eps.std() / np.sqrt(len(eps))
-    assert eps.std() > 0
+    # the noise of a mean of B = 5 of N = 30 drawn without replacement:
+    # Var = sigma^2 / B * (N - B) / (N - 1), sigma^2 the population variance of the g_i
+    predicted = g.var() / 5 * (30 - 5) / (30 - 1)
+    assert eps.var(ddof=1) == pytest.approx(predicted, rel=0.15)
 
 
 def test_gd_step_is_a_residual_update():
@@ -257,15 +281,21 @@ def test_adamw_decays_the_weights_outside_the_moments():
 
 
 def test_adamw_with_zero_decay_is_adam():
+    # Reference: Adam's recursion written out (m, v, bias correction, eps outside the root).
     rng = default_rng(3)
     w1 = rng.normal(size=5)
-    w2 = w1.copy()
+    w2, w_ref = w1.copy(), w1.copy()
     a, b = Adam(lr=0.01), AdamW(lr=0.01, weight_decay=0.0)
-    for _ in range(5):
+    m, v = np.zeros(5), np.zeros(5)
+    for t in range(1, 6):
         g = rng.normal(size=5)
         a.step([w1], [g])
         b.step([w2], [g])
-    np.testing.assert_array_equal(w1, w2)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
+        w_ref -= 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(w1, w_ref, rtol=1e-13)
+    np.testing.assert_allclose(w2, w_ref, rtol=1e-13)
 
 
 def test_learning_rate_schedule_is_called_with_the_step_count():
@@ -399,3 +429,89 @@ def test_minibatch_indices_bad_arguments():
         minibatch_indices(5, 2, rng=0)
     with pytest.raises(ValueError, match=r"grads\[0\] must contain only finite values"):
         GD(lr=0.1).step([np.zeros(1)], [np.array([np.nan])])
+
+
+# ---------------------------------------------------------------- optimisers side by side
+
+
+def _ill_conditioned_grad(b=10.0):
+    """grad f for f(w) = (w_1^2 + b w_2^2) / 2, at a stack of points (k, 2)."""
+    return lambda w: quadratic(w, a=1.0, b=b)[1]
+
+
+def _five():
+    """Fresh optimisers of every kind, small enough steps for Rosenbrock's valley."""
+    return [GD(lr=1e-3), Momentum(lr=1e-3, gamma=0.9), Nesterov(lr=1e-3, gamma=0.9),
+            Adam(lr=0.05), Momentum(lr=1e-3, gamma=linear_ramp(0.5, 0.9, steps=10))]
+
+
+def test_run_side_by_side_each_path_is_the_optimiser_run_alone():
+    w0 = np.array([-1.2, 1.0])
+    optimizers = _five()
+    optimizers[3].step([np.zeros(2)], [np.ones(2)])  # state from elsewhere: reset first
+    paths, diverged = run_side_by_side(optimizers, lambda w: rosenbrock(w)[1], w0, steps=60)
+    assert paths.shape == (61, 5, 2) and diverged == [None] * 5
+    for j, alone in enumerate(_five()):
+        np.testing.assert_array_equal(paths[:, j], trajectory(alone, lambda w: rosenbrock(w)[1], w0,
+                                                              steps=60))
+
+
+def test_run_side_by_side_adds_each_runs_noise_to_its_gradient_only():
+    # SGD on F = 1/N sum_i (f + xi_i^T w): trajectory with the minibatch gradient, batch by batch
+    F = noisy_finite_sum(quadratic, 16, noise=2.0, rng=default_rng(3))
+    batches = minibatch_indices(16, 4, rng=default_rng(0), epochs=None)
+    w0 = np.array([-4.5, 2.0])
+    paths, _ = run_side_by_side([GD(lr=0.05), GD(lr=0.05)], lambda w: quadratic(w)[1], w0,
+                                steps=30, noise=[None, map(F.minibatch_noise, batches)])
+    again = minibatch_indices(16, 4, rng=default_rng(0), epochs=None)  # the same batches
+    sgd = trajectory(GD(lr=0.05), lambda w: F.grad(w, next(again)), w0, steps=30)
+    np.testing.assert_array_equal(paths[:, 1], sgd)
+    np.testing.assert_array_equal(paths[:, 0], trajectory(GD(lr=0.05), lambda w: quadratic(w)[1],
+                                                          w0, steps=30))
+    assert np.abs(paths[:, 0] - paths[:, 1]).max() > 0.01  # the noise moved the SGD run
+
+
+def test_run_side_by_side_stops_a_run_that_leaves_the_box_at_that_step():
+    # GD on (w_1^2 + 20 w_2^2)/2 multiplies w_1 by 1 - 0.12 = 0.88 and w_2 by 1 - 0.12*20 = -1.4:
+    # |w_2| = 1.4^t first exceeds 10 at t = 7 (1.4^6 = 7.5, 1.4^7 = 10.5).
+    paths, diverged = run_side_by_side([GD(lr=0.12), GD(lr=0.05)], _ill_conditioned_grad(20.0), [1.0, 1.0],
+                                       steps=20,
+                                       box=(-10.0, 10.0))
+    assert diverged == [7, None]
+    t = np.arange(7)[:, None]
+    np.testing.assert_allclose(paths[:7, 0], (1 - 0.12 * np.array([1.0, 20.0])) ** t, rtol=1e-12)
+    np.testing.assert_allclose(paths[7:, 0], [[0.88**7, -10.0]] * 14, rtol=1e-12)  # clipped, kept
+    np.testing.assert_allclose(paths[:, 1], (1 - 0.05 * np.array([1.0, 20.0])) ** np.arange(21)[:, None],
+                               rtol=1e-12)
+
+
+def test_run_side_by_side_without_a_box_stops_at_overflow_and_stays_finite():
+    # lr = 1/4 on (w_1^2 + 12 w_2^2)/2: w_2 <- (1 - 3) w_2 = -2 w_2, exactly. The gradient 12 w_2
+    # overflows at |w_2| = 2^1021 (t = 1021), so the run stops at step 1022 and stays there.
+    paths, diverged = run_side_by_side([GD(lr=0.25)], _ill_conditioned_grad(12.0), [1.0, 1.0], steps=1100)
+    assert diverged == [1022] and np.all(np.isfinite(paths))
+    assert paths[1021, 0, 1] == (-2.0) ** 1021 and np.all(paths[1021:, 0] == paths[1021, 0])
+
+
+def test_run_side_by_side_bad_arguments_raise_naming_them():
+    grad = _ill_conditioned_grad()
+    with pytest.raises(TypeError, match=r"^optimizers must be a list or tuple"):
+        run_side_by_side(GD(lr=0.1), grad, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match=r"^optimizers must hold at least one optimiser"):
+        run_side_by_side([], grad, [0.0, 0.0], steps=1)
+    with pytest.raises(TypeError, match=r"^optimizers\[1\] must be a lecturekit.optim optimiser"):
+        run_side_by_side([GD(lr=0.1), "adam"], grad, [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match=r"^grad\(w\) must return the shape of w, \(1, 2\), got \(2,\)"):
+        run_side_by_side([GD(lr=0.1)], lambda w: np.zeros(2), [0.0, 0.0], steps=1)
+    with pytest.raises(ValueError, match=r"^noise must have one entry per optimiser \(1\), got 2"):
+        run_side_by_side([GD(lr=0.1)], grad, [0.0, 0.0], steps=1, noise=[None, None])
+    with pytest.raises(TypeError, match=r"^noise\[0\] must be an iterator"):
+        run_side_by_side([GD(lr=0.1)], grad, [0.0, 0.0], steps=1, noise=[[np.ones(2)]])
+    with pytest.raises(ValueError, match=r"^w0 = \[5. 0.\] must lie inside box"):
+        run_side_by_side([GD(lr=0.1)], grad, [5.0, 0.0], steps=1, box=(-1.0, 1.0))
+    with pytest.raises(ValueError, match=r"^box must have lo < hi in every coordinate"):
+        run_side_by_side([GD(lr=0.1)], grad, [0.0, 0.0], steps=1, box=(1.0, 1.0))
+    with pytest.raises(ValueError, match=r"^box\[1\] must be a number or of shape \(2,\)"):
+        run_side_by_side([GD(lr=0.1)], grad, [0.0, 0.0], steps=1, box=(-1.0, np.ones(3)))
+    with pytest.raises(ValueError, match=r"^w0 must be 1-D"):
+        run_side_by_side([GD(lr=0.1)], grad, np.zeros((1, 2)), steps=1)

@@ -95,11 +95,20 @@ def test_ridge_constrained_matches_scipy_slsqp(eta):
 
 def test_penalty_and_constraint_forms_correspond_both_ways():
     X, y = _data(seed=3)
+    f = _objective(X, y)
     for lam in (1e-4, 0.01, 0.3, 3.0):
         eta = ridge_eta_for_lambda(X, y, lam)
-        np.testing.assert_allclose(ridge_constrained(X, y, eta), ridge_penalized(X, y, lam),
-                                   rtol=1e-10)
+        penalized = ridge_penalized(X, y, lam)
+        assert eta == pytest.approx(penalized @ penalized, rel=1e-12)
+        np.testing.assert_allclose(ridge_constrained(X, y, eta), penalized, rtol=1e-10)
         assert ridge_lambda_for_eta(X, y, eta) == pytest.approx(lam, rel=1e-9)
+        # independently of lecturekit: the penalty solution solves the constraint problem
+        # with eta = |theta(lam)|^2, by scipy's constrained minimiser
+        reference = optimize.minimize(f, np.zeros(X.shape[1]), method="SLSQP",
+                                      constraints=[{"type": "ineq",
+                                                    "fun": lambda t, eta=eta: eta - t @ t}],
+                                      options={"ftol": 1e-15, "maxiter": 500}).x
+        np.testing.assert_allclose(penalized, reference, atol=1e-6)
     ls = linalg.lstsq(X, y)[0]
     eta_ls = ls @ ls
     for eta in (0.1 * eta_ls, 0.5 * eta_ls, 0.99 * eta_ls):
@@ -117,12 +126,26 @@ def test_penalty_and_constraint_forms_correspond_both_ways():
 
 def test_rank_deficient_X_uses_the_minimum_norm_solution():
     X, y = _data(n=5, d=8, seed=4)  # more unknowns than samples
-    np.testing.assert_allclose(ridge_penalized(X, y, 0.0), linalg.pinv(X) @ y, rtol=1e-10)
-    eta = 0.5 * ridge_eta_for_lambda(X, y, 0.0)
+    n = X.shape[0]
+    min_norm = linalg.pinv(X) @ y
+    np.testing.assert_allclose(ridge_penalized(X, y, 0.0), min_norm, rtol=1e-10)
+    assert ridge_eta_for_lambda(X, y, 0.0) == pytest.approx(min_norm @ min_norm, rel=1e-12)
+    eta = 0.5 * min_norm @ min_norm  # half the least-squares norm: the ball is active
     theta = ridge_constrained(X, y, eta)
     assert theta @ theta == pytest.approx(eta, rel=1e-12)
-    np.testing.assert_allclose(theta, ridge_penalized(X, y, ridge_lambda_for_eta(X, y, eta)),
-                               rtol=1e-12)
+    # KKT of min F s.t. |t|^2 <= eta, written out: grad F(theta) = -lam theta with lam >= 0,
+    # and lam is the multiplier ridge_lambda_for_eta returns
+    grad = 2 / n * X.T @ (X @ theta - y)
+    lam = -(grad @ theta) / (theta @ theta)
+    assert lam > 0
+    np.testing.assert_allclose(grad + lam * theta, 0, atol=1e-12)
+    assert ridge_lambda_for_eta(X, y, eta) == pytest.approx(lam, rel=1e-9)
+    # and scipy's constrained minimiser finds the same point
+    f = _objective(X, y)
+    reference = optimize.minimize(f, np.zeros(X.shape[1]), method="SLSQP",
+                                  constraints=[{"type": "ineq", "fun": lambda t: eta - t @ t}],
+                                  options={"ftol": 1e-15, "maxiter": 1000}).x
+    np.testing.assert_allclose(theta, reference, atol=1e-6)
 
 
 def test_bad_input_raises_naming_the_argument():

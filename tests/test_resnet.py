@@ -50,7 +50,12 @@ def test_block_jacobian_is_identity_plus_branch_jacobian():
         numerical_gradient(lambda x, j=j: residual_block(x, w1, b1, w2, b2)[0, j], [x])[0][0]
         for j in range(3)])
     mask = (w1 @ x[0] + b1 > 0).astype(float)
-    np.testing.assert_allclose(jac, np.eye(3) + w2 @ (mask[:, None] * w1), rtol=1e-7, atol=1e-9)
+    closed_form = np.eye(3) + w2 @ (mask[:, None] * w1)
+    np.testing.assert_allclose(jac, closed_form, rtol=1e-7, atol=1e-9)
+    # the backward pass is the same Jacobian: with dout = e_j, dx is row j of it (J^T e_j)
+    for j in range(3):
+        dx = residual_block_backward(np.eye(3)[j][None], x, w1, b1, w2, b2)[0]
+        np.testing.assert_allclose(dx[0], closed_form[j], rtol=1e-12, atol=1e-14)
 
 
 def test_zero_branch_is_the_identity():

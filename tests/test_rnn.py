@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lecturekit.gradcheck import assert_gradcheck, numerical_gradient, rel_error
+from lecturekit.gradcheck import assert_gradcheck, numerical_gradient
 from lecturekit.rng import default_rng
 from lecturekit.rnn import (
     MAX_DERIVATIVE,
@@ -24,11 +24,12 @@ from lecturekit.rnn import (
     rnn_backward,
     rnn_forward,
     rnn_init,
+    rnn_jacobian_norms,
     rnn_step,
     rnn_step_backward,
 )
 
-from .references import RECTIFY
+from .references import RECTIFY, rnn_jacobian_norms_written_out
 
 SMALL = settings(max_examples=15, deadline=None)
 SIZES = st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4),
@@ -242,6 +243,76 @@ def test_gradients_vanish_for_radius_below_one():
     assert norms[-1].max() < 1e-3
 
 
+
+def _experiment_draws(radius, steps, seed, scale, h, d, n):
+    """The RNN and inputs rnn_jacobian_norms documents: rnn_init(D, H, 1), then scale * N(0, I)."""
+    rng = default_rng(seed)
+    p = rnn_init(d, h, 1, spectral_radius=radius, rng=rng)
+    return p, scale * rng.normal(size=(steps, n, d))  # (T, N, D)
+
+
+@pytest.mark.parametrize("activation", RNN_ACTIVATIONS)
+def test_rnn_jacobian_norms_are_the_product_of_the_step_jacobians_written_out(activation):
+    # dh_T/dh_{T-k} = J_T ... J_{T-k+1}, J_s = diag(g'(a_s)) W_hh, a_s = W_xh x_s + W_hh h_{s-1},
+    # with g and g' written out here, one sequence at a time.
+    T, H, D, N = 12, 6, 3, 3
+    norms = rnn_jacobian_norms(1.3, steps=T, rng=default_rng(9), input_scale=0.8,
+                               activation=activation, hidden_size=H, input_size=D, batch_size=N)
+    assert norms.shape == (T + 1, N)
+    p, xs = _experiment_draws(1.3, T, 9, 0.8, H, D, N)
+    np.testing.assert_allclose(norms, rnn_jacobian_norms_written_out(p["w"], xs, activation),
+                               rtol=1e-10, atol=1e-300)
+
+
+def test_rnn_jacobian_norms_match_finite_differences_through_rnn_forward():
+    T, H, D, N = 6, 5, 3, 2
+    norms = rnn_jacobian_norms(0.9, steps=T, rng=default_rng(3), input_scale=1.0,
+                               hidden_size=H, input_size=D, batch_size=N)
+    p, xs = _experiment_draws(0.9, T, 3, 1.0, H, D, N)
+    for n in range(N):
+        seq = xs[:, n:n + 1]  # (T, 1, D): one sequence
+        hs, _ = rnn_forward(seq, np.zeros((1, H)), **p)
+        states = np.concatenate([np.zeros((1, 1, H)), hs])[:, 0]  # (T + 1, H): h_0 .. h_T
+        for k in range(1, T + 1):
+            t = T - k
+
+            def h_T(h_t, t=t, j=0, seq=seq):
+                return rnn_forward(seq[t:], h_t[None], **p)[0][-1, 0, j]
+
+            jac = np.stack([numerical_gradient(lambda h, j=j: h_T(h, j=j), [states[t]])[0]
+                            for j in range(H)])  # (H, H): row j is dh_T[j]/dh_t
+            assert norms[k, n] == pytest.approx(np.linalg.norm(jac, 2), rel=1e-7)
+
+
+def test_rnn_jacobian_norms_without_input_are_rho_to_the_distance_and_obey_the_bound():
+    # h stays 0, tanh'(0) = 1 and W_hh = rho Q with Q orthogonal: ||W_hh^k|| = rho^k exactly
+    for rho in (0.5, 1.0, 1.5):
+        norms = rnn_jacobian_norms(rho, steps=25, rng=default_rng(0), input_scale=0.0)
+        assert norms.shape == (26, 4)  # the defaults: N = 4 sequences
+        np.testing.assert_allclose(norms, rho ** np.arange(26)[:, None] * np.ones((1, 4)),
+                                   rtol=1e-10)
+    for activation in RNN_ACTIVATIONS:
+        norms = rnn_jacobian_norms(1.5, steps=25, rng=default_rng(1), activation=activation)
+        bound = (MAX_DERIVATIVE[activation] * 1.5) ** np.arange(26)[:, None]
+        assert np.all(norms <= bound * (1 + 1e-10))
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(spectral_radius=-0.5), ValueError, r"^spectral_radius must be in \[0, inf\], got -0.5"),
+    (dict(steps=0), ValueError, r"^steps must be >= 1, got 0"),
+    (dict(steps=2.5), TypeError, r"^steps must be an integer"),
+    (dict(rng=0), TypeError, r"^rng must be a numpy.random.Generator"),
+    (dict(input_scale=-1.0), ValueError, r"^input_scale must be in \[0, inf\]"),
+    (dict(activation="ReLU"), ValueError, r"^activation must be one of 'tanh', 'sigmoid', 'relu'"),
+    (dict(hidden_size=0), ValueError, r"^hidden_size must be >= 1, got 0"),
+    (dict(input_size=True), TypeError, r"^input_size must be an integer"),
+    (dict(batch_size=0), ValueError, r"^batch_size must be >= 1, got 0"),
+])
+def test_rnn_jacobian_norms_bad_arguments_raise_naming_the_argument(kwargs, error, match):
+    args = dict(spectral_radius=0.9, steps=5, rng=default_rng(0)) | kwargs
+    with pytest.raises(error, match=match):
+        rnn_jacobian_norms(args.pop("spectral_radius"), **args)
+
 # ---------------------------------------------------------------- LSTM
 
 
@@ -374,6 +445,7 @@ def test_sequence_of_the_wrong_rank_raises_with_the_layout(shape):
 
 def test_wrong_shapes_raise_naming_the_argument():
     p = rnn_init(3, 2, 2, rng=default_rng(0))
+    before = {k: v.copy() for k, v in p.items()}
     xs = np.zeros((4, 1, 3))
     with pytest.raises(ValueError, match=r"h0 must have shape \(1, \*\), got \(2, 2\)"):
         rnn_forward(xs, np.zeros((2, 2)), **p)
@@ -393,4 +465,5 @@ def test_wrong_shapes_raise_naming_the_argument():
         hidden_state_jacobian_norms(xs, np.zeros((1, 2)), p["w"], p["b"], activation="ReLU")
     with pytest.raises(ValueError, match=r"spectral_radius must be in \[0, inf\]"):
         recurrent_matrix(3, spectral_radius=-1.0, rng=default_rng(0))
-    assert rel_error(p["w"], p["w"]) == 0
+    for k, v in before.items():  # a refused call leaves its arguments as they were
+        np.testing.assert_array_equal(p[k], v)

@@ -78,6 +78,8 @@ def test_linear_warmup_ramps_then_follows_the_shifted_schedule(t, warmup):
 
 def test_linear_warmup_combines_with_step_decay():
     s = linear_warmup(step_decay(1.0, factor=0.1, every=2), warmup_steps=2)
+    # by hand: t < 2 ramps 1.0 (t + 1) / 2 = 0.5, 1.0; then t >= 2 follows the step decay
+    # from its start, 1.0 * 0.1 ** floor((t - 2) / 2): 1.0, 1.0, 0.1, 0.1 for t = 2..5
     assert [s(t) for t in range(6)] == pytest.approx([0.5, 1.0, 1.0, 1.0, 0.1, 0.1])
 
 

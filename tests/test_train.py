@@ -47,6 +47,46 @@ def test_history_records_every_epoch_and_step():
     assert len(h.test_accuracy) == len(h.test_loss) == len(h.seconds) == 3
     assert h.train_loss[0] == pytest.approx(np.mean(h.step_loss[:3]))
     assert all(0 <= a <= 1 for a in h.train_accuracy + h.test_accuracy)
+    assert all(s >= 0 for s in h.seconds)
+
+
+def _cross_entropy(logits, labels):
+    """-mean log softmax(logits)[label], written out (not lecturekit.losses)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -np.mean(log_p[np.arange(len(labels)), labels])
+
+
+def test_history_values_equal_the_sgd_loop_written_out():
+    # The recorded numbers, not just their count: replay the run by hand (the loop of
+    # test_train_equals_the_sgd_loop_written_out) and measure each quantity directly.
+    x, y = _toy()
+    x_tr, y_tr, x_te, y_te = x[:40], y[:40], x[40:], y[40:]
+    h = train(MLP((5, 8, 2), rng=default_rng(0)), (x_tr, y_tr, x_te, y_te),
+              optimizer=SGD(lr=0.2), epochs=3, batch_size=16, rng=default_rng(4), progress=False)
+    ref = MLP((5, 8, 2), rng=default_rng(0))
+    batches = minibatch_indices(40, 16, rng=default_rng(4), epochs=3)
+    step_loss, train_loss, train_acc, test_loss, test_acc = [], [], [], [], []
+    for _ in range(3):
+        losses = []
+        for _ in range(3):  # ceil(40 / 16) steps per epoch
+            idx = next(batches)
+            logits, cache = ref.forward(x_tr[idx])
+            losses.append(_cross_entropy(logits, y_tr[idx]))  # the step's loss, before the update
+            grads = ref.backward(softmax_cross_entropy_backward(1.0, logits, y_tr[idx]), cache)
+            for k in ref.params:
+                ref.params[k] -= 0.2 * grads[k]
+        step_loss += losses
+        train_loss.append(np.mean(losses))
+        train_acc.append(np.mean(np.argmax(ref.forward(x_tr)[0], axis=1) == y_tr))
+        logits = ref.forward(x_te)[0]
+        test_loss.append(_cross_entropy(logits, y_te))
+        test_acc.append(np.mean(np.argmax(logits, axis=1) == y_te))
+    np.testing.assert_allclose(h.step_loss, step_loss, rtol=1e-12)
+    np.testing.assert_allclose(h.train_loss, train_loss, rtol=1e-12)
+    np.testing.assert_allclose(h.test_loss, test_loss, rtol=1e-12)
+    assert h.train_accuracy == train_acc and h.test_accuracy == test_acc
+    assert h.step_loss[-1] < h.step_loss[0]  # and the replayed run does learn something
 
 
 def test_evaluate_matches_the_loss_and_accuracy_computed_directly():
@@ -72,6 +112,9 @@ def test_training_is_deterministic_for_a_seed():
     a, b = run(), run()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+    # ... and not because nothing happened: training moved every parameter from its init
+    init = LeNet(rng=default_rng(11), channels=(4, 8), hidden=16).params
+    assert all(not np.array_equal(a[k], init[k]) for k in a)
 
 
 def test_progress_line_and_callback(monkeypatch):

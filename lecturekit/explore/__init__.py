@@ -37,7 +37,7 @@ Design
   numbers into the message (``raise ValueError(f"{formula}\n\n{exc}")``) so
   the class sees why.
 * **Fast enough to drag.** A redraw must stay well under 100 ms (target p95
-  <= 60 ms; ``python -m benchmarks --only explore``). The base class caches
+  <= 60 ms; ``python -m benchmarks --only explore``). The renderer caches
   the axes decorations (ticks, legends, titles) and redraws only the artists
   made in ``build``; it re-renders a text only when it changed. So: set axis
   limits in ``build`` or with :func:`set_lims` (which skips unchanged limits),
@@ -50,8 +50,10 @@ Adding an explorer
 ------------------
 One module per topic in this package, one class of some 40-80 lines::
 
-    from ..optim import Momentum                     # the maths lives elsewhere
-    from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+    from ..optim import Momentum                     # the maths lives in the package
+    from ._axes import FONT, set_lims                # figure helpers the explorers share
+    from ._controls import Choice, Slider, Toggle
+    from ._explorer import Explorer, register
 
     @register                                       # the generic tests now sweep it
     class MomentumExplorer(Explorer):
@@ -76,9 +78,18 @@ One module per topic in this package, one class of some 40-80 lines::
             self.path.set_data(result["w"][:, 0], result["w"][:, 1])
             self.label.set_text(f"loss {result['loss'][-1]:.3g}")
 
-then import the class below. ``limits(params)`` may narrow a slider's range
-from the other values (the conv explorer's output cell cannot exceed m²); the
-widget follows it.
+then import the class below and add its name to ``__all__`` (the registry
+test fails until an explorer is registered, imported and exported).
+``limits(params)`` may narrow a slider's range from the other values (the conv
+explorer's output cell cannot exceed m²); the widget follows it.
+
+The shared machinery, one private module per idea: ``_controls`` (the control
+specs :class:`Slider`, :class:`Choice`, :class:`Toggle`), ``_explorer`` (the
+:class:`Explorer` lifecycle: update, peek, the widget; :func:`register` and
+:data:`EXPLORERS`), ``_render`` (``FrameRenderer``: the cached background, the
+composited texts, PNG encoding and the notebook snapshot) and ``_axes`` (the
+font size, :func:`set_lims`, log axes with decade ticks and the gradient
+explorers' ranges).
 
 The explorers, by lecture: MLP — ``InitExplorer``, ``BatchNormNoiseExplorer``,
 ``BatchNormRunningExplorer``, ``NormAxesExplorer``, ``DropoutExplorer``,
@@ -99,7 +110,9 @@ image. Add a test of the explorer's own numbers against an independent
 reference (a closed form, the lecture's sentence).
 """
 
-from ._base import EXPLORERS, FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+from ._axes import FONT, set_lims
+from ._controls import Choice, Slider, Toggle
+from ._explorer import EXPLORERS, Explorer, register
 from .batchnorm import BatchNormNoiseExplorer, BatchNormRunningExplorer
 from .conv import ConvArithmeticExplorer
 from .conv_matrix import ConvMatrixExplorer

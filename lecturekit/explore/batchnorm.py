@@ -27,7 +27,9 @@ import numpy as np
 
 from ..norm import BatchNorm, batch_norm, batch_stats
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 N_TRAIN = 10_000
 MEAN, VAR = 3.0, 4.0

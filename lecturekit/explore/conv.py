@@ -24,7 +24,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch
 
 from ..conv import conv_output_size, conv_transpose_output_size
-from ._base import FONT, Explorer, Slider, Toggle, register
+from ._axes import FONT
+from ._controls import Slider, Toggle
+from ._explorer import Explorer, register
 
 _INPUT, _ZERO, _PAD = (to_rgb(c) for c in ("#6baed6", "#fdd0a2", "#e5e5e5"))
 _DARKEN = 0.7  # cells under the kernel: their own colour, darker

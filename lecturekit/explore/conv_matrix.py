@@ -4,7 +4,7 @@ Lecture 3 flattens a single-channel input :math:`x` and the output :math:`y`
 row by row and writes the convolution as :math:`y = Kx`, with :math:`K` built
 from the kernel entries :math:`k_1, k_2, \dots` (numbered row by row). Each
 entry gets a colour; the matrix is drawn cell by cell (white: 0), from
-:func:`lecturekit.conv.conv_matrix_pattern`. Row :math:`r` is output
+:func:`lecturekit.conv_matrix.conv_matrix_pattern`. Row :math:`r` is output
 :math:`y_r`, column :math:`c` input :math:`x_c`; padding zeros have no column
 (their :math:`x` is 0), a stride skips rows of windows, and a dilation
 :math:`d` spreads each row's kernel entries apart (:math:`k_2` sits
@@ -16,7 +16,7 @@ random :math:`x`, :math:`k` and :math:`\nabla_y L`, against
 :func:`lecturekit.conv.conv2d` and :func:`lecturekit.conv.conv2d_backward`:
 :math:`y = Kx`, :math:`\nabla_x L = K^T \nabla_y L`, and :math:`\nabla_k L`
 obtained by summing :math:`\nabla_K L = \nabla_y L\, x^T` over the positions
-of each :math:`k_q` (:func:`lecturekit.conv.conv_matrix_kernel_grad`).
+of each :math:`k_q` (:func:`lecturekit.conv_matrix.conv_matrix_kernel_grad`).
 
 What to look for: every row holds each :math:`k_q` once (fewer with padding,
 where an entry meets a padding zero); the band structure (a "doubly blocked
@@ -30,16 +30,12 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgb
 
-from ..conv import (
-    conv2d,
-    conv2d_backward,
-    conv_matrix,
-    conv_matrix_kernel_grad,
-    conv_matrix_pattern,
-    conv_output_size,
-)
+from ..conv import conv2d, conv2d_backward, conv_output_size
+from ..conv_matrix import conv_matrix, conv_matrix_kernel_grad, conv_matrix_pattern
 from ..rng import default_rng
-from ._base import FONT, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Slider
+from ._explorer import Explorer, register
 
 SEED = 0
 _COLORS = np.array([to_rgb(c) for c in (

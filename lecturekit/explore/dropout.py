@@ -15,7 +15,9 @@ import numpy as np
 
 from ..dropout import MODES, dropout
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, register, set_lims
+from ._axes import FONT, set_lims
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 UNITS = 12
 _RULES = {

@@ -30,7 +30,9 @@ import numpy as np
 
 from .. import filters
 from ..conv import correlate2d
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 STEP = 4  # sample_image(4): 150x128 pixels
 GAUSS_N = 5

@@ -2,7 +2,7 @@ r"""Weight initialisation: the variance of the signal and of the gradient, layer
 
 A batch of 32 inputs :math:`x \sim \mathcal{N}(0, 1)` goes through L dense n → n layers
 (biases 0) and a unit-variance gradient comes back, as in
-:func:`lecturekit.init.signal_propagation`, which computes every number drawn
+:func:`lecturekit.propagation.signal_propagation`, which computes every number drawn
 here. Three panels against the layer l: the forward variance
 :math:`\operatorname{Var}(a^l)` (and of the pre-activation :math:`z^l`), the
 backward variance :math:`\operatorname{Var}(\partial L/\partial a^{l-1})`, and
@@ -14,7 +14,7 @@ leaky ReLU, slope :data:`SLOPE`) keeps :math:`\operatorname{Var}(z^l)` near 2, s
 :math:`\mathbb{E}[(a^l)^2] \approx 1` and the plotted
 :math:`\operatorname{Var}(a^l) \approx (1 - 1/\pi) \approx 0.68` for ReLU, and the
 gradient's variance near 1; Xavier with tanh avoids the geometric collapse and
-only decays slowly, like 1/(2l) (see :func:`~lecturekit.init.signal_propagation`);
+only decays slowly, like 1/(2l) (see :func:`~lecturekit.propagation.signal_propagation`);
 Xavier with sigmoid shrinks the gradient by about 1/16 per layer; a fixed std
 below :math:`1/\sqrt n` vanishes geometrically, one above explodes (ReLU, linear)
 or saturates (tanh, sigmoid); zeros and constants leave every unit equal.
@@ -28,7 +28,7 @@ reaching the input by :math:`n^L/n^0`, ``fan_out`` does the opposite, and Xavier
 shares the change between the two passes.
 
 Dotted lines: what the variance argument predicts
-(:func:`lecturekit.init.expected_variances`, the recursion of the notes), the
+(:func:`lecturekit.propagation.expected_variances`, the recursion of the notes), the
 mean over networks. One network of a few to 64 units wanders around it, and
 narrow ReLU networks usually sit well below it: that is real, not an error.
 """
@@ -38,9 +38,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from ..init import expected_variances, signal_propagation, weight_variance
+from ..init import weight_variance
+from ..propagation import expected_variances, signal_propagation
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, Toggle, fmt, register, set_lims
+from ._axes import FONT, fmt, set_lims
+from ._controls import Choice, Slider, Toggle
+from ._explorer import Explorer, register
 
 DEPTH_MAX = 50
 BATCH = 32

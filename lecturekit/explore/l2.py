@@ -19,7 +19,9 @@ from matplotlib.patches import Polygon
 
 from ..regularization import ridge_constrained, ridge_eta_for_lambda, ridge_penalized
 from ..rng import default_rng
-from ._base import FONT, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Slider
+from ._explorer import Explorer, register
 
 N = 40
 LAMS = np.logspace(-3, 3, 121)  # the path of theta(lambda), drawn once

@@ -13,7 +13,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 
 from ..norm import KINDS, norm_axes
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 B, C, H, W = 3, 4, 4, 4
 DEPTH = (0.55, 0.45)  # screen offset of one channel step back in depth

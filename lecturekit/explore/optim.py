@@ -15,12 +15,13 @@ SGD needs a finite sum. Each surface :math:`f` is made one:
 :math:`\xi_i` of mean exactly zero, so :math:`F = f` and the minibatch
 gradient is :math:`\nabla f(w) + \frac{1}{|I_k|}\sum_{i \in I_k} \xi_i`: the
 full gradient plus noise that shrinks with the batch size and vanishes at
-:math:`|I_k| = N` (then SGD is GD). The minibatches come from
-:func:`lecturekit.optim.minibatch_indices` with a fixed seed.
+:math:`|I_k| = N` (then SGD is GD): :func:`lecturekit.objectives.noisy_finite_sum`.
+The minibatches come from :func:`lecturekit.optim.minibatch_indices` with a fixed seed.
 
-A run that leaves a box ten times the size of the view (or whose loss stops
-being finite) is stopped and flagged "diverged at step k"; its last point is
-clipped to that box, so nothing non-finite is ever drawn.
+The methods run side by side (:func:`lecturekit.optim.run_side_by_side`). A
+run that leaves a box ten times the size of the view (or stops being finite)
+is stopped and flagged "diverged at step k"; its last point is clipped to that
+box, so nothing non-finite is ever drawn.
 
 The maths is in :mod:`lecturekit.optim` and :mod:`lecturekit.objectives`.
 Adam's ε (default 1e-8, the notes' value) can be raised to 100: once it
@@ -52,7 +53,9 @@ from matplotlib.ticker import LinearLocator
 from .. import objectives, optim
 from ..rng import default_rng
 from ..schedules import linear_ramp
-from ._base import FONT, Choice, Explorer, Slider, Toggle, register, set_lims
+from ._axes import FONT, set_lims
+from ._controls import Choice, Slider, Toggle
+from ._explorer import Explorer, register
 
 STEPS_MAX = 100
 """Longest run: fixed, so the loss panel's axis never moves."""
@@ -123,10 +126,10 @@ def _contour_segments(name):
     return _contours[name]
 
 
-def _offsets(name):
-    """The SGD offsets xi_i, shape (N_SAMPLES, 2), of mean exactly zero."""
-    xi = SURFACES[name].noise * default_rng(7).standard_normal((N_SAMPLES, 2))
-    return xi - xi.mean(axis=0)
+def _finite_sum(name):
+    """The surface as SGD's finite sum: offsets xi_i of shape (N_SAMPLES, 2), mean zero."""
+    s = SURFACES[name]
+    return objectives.noisy_finite_sum(s.func, N_SAMPLES, noise=s.noise, rng=default_rng(7))
 
 
 def _optimizer(method, *, lr, gamma, gamma_ramp, ramp, beta1, beta2, eps, batch):
@@ -213,32 +216,16 @@ class OptimizerExplorer(Explorer):
     def _run(self, surface, methods, hyper, steps):
         """Run ``methods`` side by side (one gradient call per step for all); cache each path."""
         s = SURFACES[surface]
-        opts = [_optimizer(m, **hyper) for m in methods]
-        w = np.tile(np.array(s.start), (len(methods), 1))  # (k, 2): one row per method
-        paths = np.empty((steps + 1, len(methods), 2))
-        paths[0] = w
         centre = np.array([np.mean(s.xlim), np.mean(s.ylim)])
         reach = 10 * np.array([np.ptp(s.xlim), np.ptp(s.ylim)]) / 2  # ten times the view
-        alive = np.ones(len(methods), dtype=bool)
-        diverged = [None] * len(methods)
-        sgd = methods.index("SGD") if "SGD" in methods else None
-        if sgd is not None:
-            xi = _offsets(surface)
+        noise = [None] * len(methods)
+        if "SGD" in methods:  # GD on the noisy finite sum's minibatch gradient
             batches = optim.minibatch_indices(N_SAMPLES, hyper["batch"], rng=default_rng(0),
                                               epochs=None, drop_last=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for t in range(steps):
-                grads = s.func(w)[1]  # (k, 2); a stopped run's row is computed and unused
-                if sgd is not None:
-                    grads[sgd] += xi[next(batches)].mean(axis=0)  # the minibatch's noise
-                for j in np.flatnonzero(alive):
-                    opts[j].step([w[j]], [grads[j]])  # w[j] is a view: updated in place
-                out = ~np.all(np.abs(w - centre) <= reach, axis=1)  # NaN counts as out
-                for j in np.flatnonzero(alive & out):
-                    alive[j] = False
-                    diverged[j] = t + 1
-                    w[j] = np.clip(np.nan_to_num(w[j]), centre - reach, centre + reach)
-                paths[t + 1] = w
+            noise[methods.index("SGD")] = map(_finite_sum(surface).minibatch_noise, batches)
+        paths, diverged = optim.run_side_by_side(
+            [_optimizer(m, **hyper) for m in methods], lambda w: s.func(w)[1], s.start,
+            steps=steps, box=(centre - reach, centre + reach), noise=noise)  # (steps+1, k, 2)
         for j, m in enumerate(methods):
             if len(self._runs) >= _CACHE_SIZE:
                 self._runs.pop(next(iter(self._runs)))  # the oldest

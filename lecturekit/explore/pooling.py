@@ -33,7 +33,9 @@ from matplotlib.collections import LineCollection, PolyCollection
 from ..conv import conv_output_size
 from ..datasets import load_digits
 from ..pool import max_pool2d
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 MARGIN = 3
 SIDE = 8 + 2 * MARGIN  # the canvas: an 8×8 digit with a 3-pixel border

@@ -22,82 +22,19 @@ explorer's numbers.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
-from matplotlib.ticker import Locator, NullLocator
 
 from ..resnet import gradient_norms_by_depth
 from ..rng import default_rng
-from ._base import FONT, Choice, Explorer, Slider, fmt, register, set_lims
+from ._axes import FONT, fmt, gradient_axes, log_range, range_states, show_log_range
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 DEPTH_MAX = 100
 BATCH = 32  # gradient_norms_by_depth's default batch_size
-# The y-range is the narrowest of these that holds the curves: a few fixed ranges, each
-# with its own cached background (a new range costs one full redraw, once).
-RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
 _PLAIN, _RESIDUAL = "#d62728", "#1f77b4"
 _QUANTITY = {"input": (r"$\|\partial L / \partial x_l\|$", "input_grad"),
              "weight": (r"$\|\partial L / \partial W_l\|_F$", "weight_grad")}
-
-
-def log_range(*arrays):
-    """The first of :data:`RANGES` that holds every positive finite value of ``arrays``."""
-    values = np.concatenate([np.ravel(a) for a in arrays])
-    values = values[np.isfinite(values) & (values > 0)]
-    lo, hi = (values.min(), values.max()) if values.size else (1.0, 1.0)
-    return next((r for r in RANGES if r[0] <= lo and hi <= r[1]), RANGES[-1])
-
-
-class DecadeLocator(Locator):
-    """Ticks at 10^(k·step), the step (1, 2, 4, 5, 10 or 20 decades) giving at most 6 ticks.
-
-    A locator, not ``set_yticks``: new tick lists would count as a changed
-    decoration and throw away every cached background; a locator follows the
-    limits, and the background for each range is cached.
-    """
-
-    def __call__(self):
-        lo, hi = np.log10(np.maximum(self.axis.get_view_interval(), 1e-300))
-        step = next((s for s in (1, 2, 4, 5, 10) if (hi - lo) / s <= 6), 20)
-        return [10.0**k for k in range(int(np.ceil(lo / step)) * step, int(hi) + 1, step)]
-
-
-def log_axis(ax, y_range):
-    """Make ``ax`` a log axis with decade ticks (:class:`DecadeLocator`) and the given y-range."""
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(DecadeLocator())
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_ylim(*y_range)
-
-
-def gradient_axes(fig, xmax, xlabel):
-    """The log-scale axes both gradient explorers draw on: decade ticks, a grid, y = 1 dotted."""
-    ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
-    log_axis(ax, RANGES[0])
-    ax.set_xlim(0, xmax)
-    ax.set_xlabel(xlabel, fontsize=FONT)
-    ax.tick_params(labelsize=FONT - 2)
-    ax.grid(alpha=0.3)
-    ax.axhline(1.0, color="0.5", lw=1, ls=":")
-    return ax
-
-
-def range_states(ax):
-    """For :meth:`Explorer.prerender`: put ``ax`` in each of :data:`RANGES` in turn, so that no
-    slider move pays for the full redraw of a range it enters for the first time."""
-    return [partial(set_lims, ax, ylim=y_range) for y_range in RANGES]
-
-
-def show_log_range(ax, y_range):
-    """Give ``ax`` the y-range if it changed; return a function that clips values into it.
-
-    The function puts 0 (a dead ReLU stack) on the bottom edge and an overflow
-    on the top one, so off-scale values run along the edge of the axes.
-    """
-    lo, hi = y_range
-    set_lims(ax, ylim=y_range)
-    return lambda v: np.clip(np.nan_to_num(v, nan=hi, posinf=hi), lo, hi)
 
 
 @register

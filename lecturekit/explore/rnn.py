@@ -3,7 +3,7 @@ r"""Gradients through time: the vanilla RNN's vanishing Jacobians, the LSTM's me
 :class:`RNNGradientExplorer` draws :math:`\|\partial h_T/\partial h_t\|` against
 the distance :math:`T - t` for an RNN :math:`h_t = g(W_{xh} x_t + W_{hh} h_{t-1})`
 whose recurrent weight has spectral radius :math:`\rho`
-(:func:`lecturekit.rnn.hidden_state_jacobian_norms`), with the bound
+(:func:`lecturekit.rnn.rnn_jacobian_norms`), with the bound
 :math:`(\max|g'|\,\rho)^{T-t}`; :math:`g` is tanh, the sigmoid or ReLU (the
 lecture's "Rectify: ReLU sigmoid"). What to look for: for tanh, below
 :math:`\rho = 1` the norm falls geometrically; with no input it sits exactly on
@@ -35,33 +35,33 @@ from ..rng import default_rng
 from ..rnn import (
     MAX_DERIVATIVE,
     RNN_ACTIVATIONS,
-    hidden_state_jacobian_norms,
     memory_retention,
-    rnn_init,
+    rnn_jacobian_norms,
 )
-from ._base import FONT, Choice, Explorer, Slider, fmt, register
-from .resnet import gradient_axes, log_axis, log_range, range_states, show_log_range
+from ._axes import (
+    FONT,
+    fmt,
+    gradient_axes,
+    log_axis,
+    log_range,
+    range_states,
+    show_log_range,
+)
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 STEPS_MAX = 100
-HIDDEN, INPUT, SEQUENCES = 16, 4, 4
+HIDDEN, INPUT, SEQUENCES = 16, 4, 4  # rnn_jacobian_norms's defaults: H, D and N
 LSTM_SEQUENCES = 8  # memory_retention's default batch_size: the explorer shows what it returns
 MEMORY_RANGE = (1e-10, 3.0)
 _RNN, _LSTM = "#d62728", "#1f77b4"
 
 
-def rnn_jacobian_norms(radius, steps, input_scale, seed, activation="tanh"):
-    r""":math:`\|\partial h_T / \partial h_{T-k}\|`, k = 0..T, for SEQUENCES random sequences.
-
-    An RNN with :data:`HIDDEN` units and activation ``activation``, :math:`W_{hh}`
-    of spectral radius ``radius`` (:func:`lecturekit.rnn.rnn_init`), bias 0,
-    :math:`h_0 = 0` and inputs ``input_scale`` times standard normal; returns an
-    array of shape (T + 1, SEQUENCES).
-    """
-    rng = default_rng(seed)
-    p = rnn_init(INPUT, HIDDEN, 1, spectral_radius=radius, rng=rng)
-    xs = input_scale * rng.normal(size=(steps, SEQUENCES, INPUT))  # (T, N, D)
-    return hidden_state_jacobian_norms(xs, np.zeros((SEQUENCES, HIDDEN)), p["w"], p["b"],
-                                       activation=activation)
+def _jacobian_norms(radius, steps, input_scale, seed, activation="tanh"):
+    """:func:`lecturekit.rnn.rnn_jacobian_norms` for the explorer's RNN, shape (T + 1, SEQUENCES)."""
+    return rnn_jacobian_norms(radius, steps=steps, rng=default_rng(seed), input_scale=input_scale,
+                              activation=activation, hidden_size=HIDDEN, input_size=INPUT,
+                              batch_size=SEQUENCES)
 
 
 def _geometric_mean(norms):
@@ -109,7 +109,7 @@ class RNNGradientExplorer(Explorer):
 
     def compute(self, *, activation, radius, input_scale, steps, seed):
         norms = self.memo((activation, radius, input_scale, steps, seed),
-                          lambda: rnn_jacobian_norms(radius, steps, input_scale, seed, activation))
+                          lambda: _jacobian_norms(radius, steps, input_scale, seed, activation))
         lag = np.arange(steps + 1)
         mean = _geometric_mean(norms)
         g_max = MAX_DERIVATIVE[activation]
@@ -180,7 +180,7 @@ class LSTMMemoryExplorer(Explorer):
                                                   input_size=INPUT, batch_size=LSTM_SEQUENCES,
                                                   weight_std=weight_std))[:steps + 1]
         rnn = self.memo(("rnn", radius, seed),
-                        lambda: _geometric_mean(rnn_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
+                        lambda: _geometric_mean(_jacobian_norms(radius, STEPS_MAX, 1.0, seed))
                         )[:steps + 1]
         t = np.arange(steps + 1)
         f = float(sigmoid(np.array(forget_bias)))

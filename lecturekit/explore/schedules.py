@@ -13,7 +13,9 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from .. import schedules as S
-from ._base import FONT, Choice, Explorer, Slider, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, register
 
 HORIZON = 400
 """Steps plotted: fixed, so the axes (and their cached ticks) never move."""

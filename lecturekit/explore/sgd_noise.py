@@ -36,7 +36,9 @@ from ..objectives import (
 )
 from ..optim import GD, SGD, minibatch_indices
 from ..rng import default_rng
-from ._base import FONT, Explorer, Slider, Toggle, register
+from ._axes import FONT
+from ._controls import Slider, Toggle
+from ._explorer import Explorer, register
 
 N = 100
 """The first N of the notebook's pairs: ``make_least_squares(N_DATA, rng=default_rng(SEED))``."""

@@ -31,7 +31,9 @@ from ..optim import SGD, Adam, AdamW, Momentum
 from ..rng import default_rng
 from ..schedules import cosine_decay
 from ..train import evaluate, train
-from ._base import FONT, Choice, Explorer, Slider, memoised, new_cache, register
+from ._axes import FONT
+from ._controls import Choice, Slider
+from ._explorer import Explorer, memoised, new_cache, register
 
 EPOCHS_MAX = 10
 LOSS_RANGE = (0.01, 5.0)

@@ -1,0 +1,111 @@
+r"""Figure helpers several explorers share: the font size, axis limits, log axes, numbers.
+
+Each helper keeps the rendering caches of :mod:`._render` warm: limits are set
+only when they change (:func:`set_lims`), and log axes get their ticks from a
+locator that follows the limits (:class:`DecadeLocator`), so that each y-range
+in :data:`RANGES` is one cached background rather than a redraw per frame.
+The gradient explorers (ResNet, RNN) draw norms that span a hundred decades on
+:func:`gradient_axes`, narrowed to the first of :data:`RANGES` that holds them
+(:func:`log_range`, :func:`show_log_range`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from matplotlib.ticker import Locator, NullLocator
+
+__all__ = ["FONT", "RANGES", "fmt", "set_lims", "DecadeLocator", "log_axis", "log_range",
+           "gradient_axes", "range_states", "show_log_range"]
+
+FONT = 13
+"""Font size (points) for labels and formulas: legible on a projector at dpi 100."""
+
+RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
+"""The y-ranges of the gradient axes: a few fixed ones, each with its own cached background
+(a new range costs one full redraw, once)."""
+
+
+def fmt(v):
+    """``v`` to two significant digits, or "overflow" when it is not finite.
+
+    Examples
+    --------
+    >>> fmt(0.012345), fmt(float("inf"))
+    ('0.012', 'overflow')
+    """
+    return f"{v:.2g}" if np.isfinite(v) else "overflow"
+
+
+def set_lims(ax, xlim=None, ylim=None):
+    """Set axis limits only if they change: a change re-renders the cached ticks."""
+    if xlim is not None and tuple(ax.get_xlim()) != tuple(map(float, xlim)):
+        ax.set_xlim(xlim)
+    if ylim is not None and tuple(ax.get_ylim()) != tuple(map(float, ylim)):
+        ax.set_ylim(ylim)
+
+
+class DecadeLocator(Locator):
+    """Ticks at 10^(k·step), the step (1, 2, 4, 5, 10 or 20 decades) giving at most 6 ticks.
+
+    A locator, not ``set_yticks``: new tick lists would count as a changed
+    decoration and throw away every cached background; a locator follows the
+    limits, and the background for each range is cached.
+    """
+
+    def __call__(self):
+        lo, hi = np.log10(np.maximum(self.axis.get_view_interval(), 1e-300))
+        step = next((s for s in (1, 2, 4, 5, 10) if (hi - lo) / s <= 6), 20)
+        return [10.0**k for k in range(int(np.ceil(lo / step)) * step, int(hi) + 1, step)]
+
+
+def log_axis(ax, y_range):
+    """Make ``ax`` a log axis with decade ticks (:class:`DecadeLocator`) and the given y-range."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(DecadeLocator())
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(*y_range)
+
+
+def log_range(*arrays):
+    """The first of :data:`RANGES` that holds every positive finite value of ``arrays``.
+
+    Examples
+    --------
+    >>> log_range([1e-3, 10.0]), log_range([1e-30, 0.0, float("nan")])
+    ((0.0001, 10000.0), (1e-40, 1e+40))
+    """
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values) & (values > 0)]
+    lo, hi = (values.min(), values.max()) if values.size else (1.0, 1.0)
+    return next((r for r in RANGES if r[0] <= lo and hi <= r[1]), RANGES[-1])
+
+
+def gradient_axes(fig, xmax, xlabel):
+    """The log-scale axes both gradient explorers draw on: decade ticks, a grid, y = 1 dotted."""
+    ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+    log_axis(ax, RANGES[0])
+    ax.set_xlim(0, xmax)
+    ax.set_xlabel(xlabel, fontsize=FONT)
+    ax.tick_params(labelsize=FONT - 2)
+    ax.grid(alpha=0.3)
+    ax.axhline(1.0, color="0.5", lw=1, ls=":")
+    return ax
+
+
+def range_states(ax):
+    """For :meth:`Explorer.prerender`: put ``ax`` in each of :data:`RANGES` in turn, so that no
+    slider move pays for the full redraw of a range it enters for the first time."""
+    return [partial(set_lims, ax, ylim=y_range) for y_range in RANGES]
+
+
+def show_log_range(ax, y_range):
+    """Give ``ax`` the y-range if it changed; return a function that clips values into it.
+
+    The function puts 0 (a dead ReLU stack) on the bottom edge and an overflow
+    on the top one, so off-scale values run along the edge of the axes.
+    """
+    lo, hi = y_range
+    set_lims(ax, ylim=y_range)
+    return lambda v: np.clip(np.nan_to_num(v, nan=hi, posinf=hi), lo, hi)
