@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations", "catalog", "conv", "conv_matrix", "datasets", "display", "dropout",
-    "explore", "filters", "gradcheck", "init", "losses", "models", "norm", "objectives",
+    "explore", "filters", "gradcheck", "init", "losses", "models", "norm", "notes", "objectives",
     "optim", "paths", "pool", "propagation", "regularization", "resnet", "rng", "rnn",
     "schedules", "train", "transforms",
 )

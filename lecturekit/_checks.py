@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from ._files import check_file  # noqa: F401  (numpy-free, for lecturekit.catalog; re-exported)
+
 
 def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     """Return ``x`` as a numpy array of ``dtype`` (float64 by default).
@@ -20,12 +22,13 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     inputs are converted to float64, so every formula is computed in float64
     unless the caller passes float32 deliberately (``dtype=None`` keeps it).
     """
-    if isinstance(x, (str, bytes)) or x is None:
+    if isinstance(x, (str, bytes)) or x is None or callable(x):
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
+        raise TypeError(f"{name} must be an array of numbers (a ragged list is not one), "
+                        f"got {type(x).__name__}") from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
@@ -44,25 +47,62 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     return arr
 
 
-def check_shape(arr, name, expected):
-    """Raise unless ``arr.shape == expected``; ``None`` in ``expected`` matches any size."""
+def as_int_array(x, name, *, what="integers", hint=""):
+    """Return ``x`` as a numpy array of an integer dtype (kept), or a TypeError naming ``name``.
+
+    For class labels and sample indices: a float array is refused, not truncated.
+    """
+    if isinstance(x, (str, bytes)) or x is None or callable(x):
+        raise TypeError(f"{name} must be an array of {what}, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of {what} (a ragged list is not one), "
+                        f"got {type(x).__name__}") from exc
+    if arr.size == 0 and arr.dtype == np.float64:  # [] is an empty list of indices
+        arr = arr.astype(np.intp)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must be {what}, got dtype {arr.dtype}{hint}")
+    return arr
+
+
+def check_shape(arr, name, expected, *, of=None):
+    """Raise unless ``arr.shape == expected``; ``None`` in ``expected`` matches any size.
+
+    ``of`` names what the expected shape comes from (``"x"``, ``"the output"``), so
+    that the message names both arguments of a mismatch.
+    """
     shape = np.shape(arr)
     if len(shape) != len(expected) or any(
         e is not None and s != e for s, e in zip(shape, expected, strict=True)
     ):
         sizes = ["*" if e is None else str(e) for e in expected]
         want = "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
-        raise ValueError(f"{name} must have shape {want}, got {shape}")
+        source = f"; it must match {of}" if of else ""
+        raise ValueError(f"{name} must have shape {want}, got {shape}{source}")
     return arr
 
 
-def check_int(value, name, *, minimum=None):
-    """Raise unless ``value`` is an integer (not a bool) that is ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+def check_int(value, name, *, minimum=None, maximum=None):
+    """Raise unless ``value`` is an integer (not a bool) in ``[minimum, maximum]``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
+
+
+def check_bool(value, name):
+    """Raise unless ``value`` is True or False (a numpy bool too); return a Python bool.
+
+    A flag is never read for its truth value: ``training='False'`` is a non-empty
+    string, true, and would train.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
 
 
 def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
@@ -71,7 +111,7 @@ def check_real(value, name, *, low=None, high=None, low_open=False, high_open=Fa
     ``low``/``high`` are the bounds; ``*_open`` excludes the bound itself, so
     ``check_real(p, "drop_prob", low=0, high=1, high_open=True)`` asks for [0, 1).
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
     value = float(value)
     if not np.isfinite(value):
@@ -92,9 +132,62 @@ def check_positive(value, name):
     return check_real(value, name, low=0, low_open=True)
 
 
+def _same(value, choice):
+    """``value == choice`` for a value of the choice's kind (a str, or an int that is not a bool)."""
+    if isinstance(choice, str):
+        return isinstance(value, str) and value == choice
+    if isinstance(choice, numbers.Integral):
+        return (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+                and value == choice)
+    return value is choice
+
+
 def check_choice(value, name, choices):
-    """Raise unless ``value`` is one of ``choices``."""
-    if value not in choices:
+    """Raise unless ``value`` is one of ``choices`` (strs or ints; numpy scalars of them count)."""
+    if not any(_same(value, c) for c in choices):
         options = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+        got = repr(value) if isinstance(value, (str, numbers.Number)) else type(value).__name__
+        raise ValueError(f"{name} must be one of {options}, got {got}")
+    return value
+
+
+def check_callable(value, name, what):
+    """Raise unless ``value`` is callable; ``what`` says what it should be (``"grad(w)"``)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable {what}, got {type(value).__name__}")
+    return value
+
+
+def call_schedule(schedule, t, name, *, low=0.0, high=None):
+    """``schedule(t)``, checked to be a finite real number in ``[low, high)``.
+
+    A schedule is a callable of the step ``t`` (a learning rate, a momentum
+    coefficient); a clear error naming ``name`` if it is not one, or gives
+    something else at ``t``.
+    """
+    try:
+        out = schedule(t)
+    except TypeError as exc:  # not a function of the step alone
+        raise TypeError(f"{name} must be a number or a schedule {name}(t) of the step t; "
+                        f"{name}({t}) raised TypeError: {exc}") from exc
+    if isinstance(out, np.ndarray) and out.ndim == 0:
+        out = out[()]
+    bound = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
+    if isinstance(out, (bool, np.bool_)) or not isinstance(out, numbers.Real) or not (
+            np.isfinite(out) and out >= low and (high is None or out < high)):
+        raise ValueError(f"the schedule {name} must give a number {bound} at step {t}, "
+                         f"got {out!r}")
+    return float(out)
+
+
+def check_finite(value, what, culprits):
+    """Raise ``ValueError`` unless ``value`` (a result) is finite: it overflowed float64.
+
+    Call it on a result computed under ``np.errstate(over="ignore", invalid="ignore")``
+    whose exact value lies beyond the largest float64 (about 1.8e308); ``culprits``
+    says which arguments' size caused it (``"x is too large"``).
+    """
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{what} overflows float64 (its magnitude would exceed 1.8e308): "
+                         f"{culprits}")
     return value

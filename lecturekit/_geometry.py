@@ -37,29 +37,31 @@ def pair(value, name, *, minimum):
     return v, v
 
 
-def positions(n, eff, stride, pad_total, what, *, exact=False):
+def positions(n, eff, stride, pad_total, what, *, exact=False, names):
     """Number of window positions along one axis; the checks behind conv_output_size.
 
     ``n`` input size, ``eff`` the (dilated) window size, ``pad_total`` the zeros
     added on both sides together, ``what`` the words before "kernel" in the
-    messages (``"height of the "``).
+    messages (``"height of the "``), ``names`` the caller's arguments these sizes
+    come from (``"x, w, padding and dilation"``), for the messages.
     """
     span = n + pad_total - eff
     if span < 0:
         raise ValueError(
             f"the {what}kernel (dilated size d*(F-1)+1 = {eff}) is larger than the padded "
-            f"input ({n} + padding {pad_total} = {n + pad_total})"
+            f"input ({n} + padding {pad_total} = {n + pad_total}), from {names}"
         )
     if exact and span % stride:
         raise ValueError(
             f"(W - F + 2P)/S = ({n} - {eff} + {pad_total})/{stride} = {span}/{stride} is not "
             f"an integer: the last {span % stride} row(s) of the padded input are never used "
-            f"(PyTorch floors to {span // stride + 1})"
+            f"(PyTorch floors to {span // stride + 1}), from {names} with exact=True"
         )
     return span // stride + 1
 
 
-def correlation_geometry(in_hw, kernel, stride, padding, dilation):
+def correlation_geometry(in_hw, kernel, stride, padding, dilation,
+                         names="x, w, padding and dilation"):
     """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``."""
     stride = pair(stride, "stride", minimum=1)
     dilation = pair(dilation, "dilation", minimum=1)
@@ -75,7 +77,7 @@ def correlation_geometry(in_hw, kernel, stride, padding, dilation):
         p = pair(padding, "padding", minimum=0)
         pad = ((p[0], p[0]), (p[1], p[1]))
     out = tuple(
-        positions(n, e, s, lo + hi, f"{axis} of the ")
+        positions(n, e, s, lo + hi, f"{axis} of the ", names=names)
         for n, e, s, (lo, hi), axis in zip(in_hw, eff, stride, pad, AXES, strict=True)
     )
     return _im2col.Geometry(tuple(kernel), stride, dilation, pad, tuple(in_hw), out)
@@ -97,9 +99,14 @@ def nchw(x, name, layout="(N, C, H, W)"):
     return x
 
 
-def check_dout(dout, expected, dtype):
-    """The upstream gradient, checked to have the forward output's shape ``expected``."""
+def check_dout(dout, expected, dtype, source):
+    """The upstream gradient, checked to have the forward output's shape ``expected``.
+
+    ``source`` is the forward call whose output that is (``"conv2d(x, w, stride,
+    padding, dilation)"``), so that the message names the arguments the shape comes from.
+    """
     dout = as_array(dout, "dout", dtype=None)
     if dout.shape != expected:
-        raise ValueError(f"dout must have the output's shape {expected}, got {dout.shape}")
+        raise ValueError(f"dout must have the output's shape {expected}, got {dout.shape}; "
+                         f"it must match {source}")
     return dout.astype(np.result_type(dout.dtype, dtype), copy=False)

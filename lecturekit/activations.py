@@ -69,7 +69,7 @@ def _leaky_relu_grad(x, negative_slope):
 
 def _inputs(dout, x):
     x = as_array(x, "x")
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
+    dout = check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
     return dout, x
 
 
@@ -289,8 +289,14 @@ def softmax(x, axis=-1):
     [0.5, 0.5]
     """
     x = as_array(x, "x")
-    axis = _axis(x, axis)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return _softmax(x, _axis(x, axis))
+
+
+def _softmax(x, axis):
+    # x - max may overflow to -inf when the logits span more than 1.8e308; exp(-inf) = 0
+    # is then the right value, so the overflow is not worth a warning.
+    with np.errstate(over="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -316,7 +322,8 @@ def softmax_backward(dout, x, axis=-1):
     s_j) = s_j(\text{dout}_j - \sum_i \text{dout}_i s_i)`.
     """
     dout, x = _inputs(dout, x)
-    s = softmax(x, axis=axis)
+    axis = _axis(x, axis)
+    s = _softmax(x, axis)
     return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
 
 
@@ -348,7 +355,7 @@ def activation_kernels(name, negative_slope=0.01):
     >>> float(g_prime(np.array(0.0)))
     1.0
     """
-    check_choice(name, "activation", ACTIVATIONS)
+    check_choice(name, "name", ACTIVATIONS)
     if name == "linear":
         return (lambda z: z), (lambda z: np.ones_like(z))
     if name == "sigmoid":

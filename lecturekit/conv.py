@@ -49,7 +49,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _im2col
-from ._checks import as_array, check_choice, check_int
+from ._checks import as_array, check_bool, check_choice, check_int
 from ._geometry import check_dout, correlation_geometry, float_dtype, nchw, pair, positions
 
 __all__ = [
@@ -118,7 +118,8 @@ def conv_output_size(n, kernel, *, stride=1, padding=0, dilation=1, exact=False)
     stride = check_int(stride, "stride", minimum=1)
     padding = check_int(padding, "padding", minimum=0)
     dilation = check_int(dilation, "dilation", minimum=1)
-    return positions(n, dilation * (kernel - 1) + 1, stride, 2 * padding, "", exact=exact)
+    return positions(n, dilation * (kernel - 1) + 1, stride, 2 * padding, "",
+                     exact=check_bool(exact, "exact"), names="n, kernel, padding and dilation")
 
 
 def conv_transpose_output_size(n, kernel, *, stride=1, padding=0, output_padding=0, dilation=1):
@@ -640,7 +641,8 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
            [1., 2., 1.]])
     """
     x, w, _, geom = _conv2d_args(x, w, None, stride, padding, dilation)
-    dout = check_dout(dout, (x.shape[0], w.shape[0]) + geom.out_hw, x.dtype)
+    dout = check_dout(dout, (x.shape[0], w.shape[0]) + geom.out_hw, x.dtype,
+                      "conv2d(x, w, stride, padding, dilation)")
     dx = _im2col.grad_input(dout, w, geom)
     dw = _im2col.grad_weight(dout, x, geom)
     return dx, dw, dout.sum(axis=(0, 2, 3))
@@ -770,7 +772,8 @@ def conv_transpose2d_backward(dout, x, w, *, stride=1, padding=0, output_padding
            [4., 4.]])
     """
     x, w, _, geom = _conv_transpose_args(x, w, None, stride, padding, output_padding, dilation)
-    dout = check_dout(dout, (x.shape[0], w.shape[1]) + geom.in_hw, x.dtype)
+    dout = check_dout(dout, (x.shape[0], w.shape[1]) + geom.in_hw, x.dtype,
+                      "conv_transpose2d(x, w, stride, padding, output_padding, dilation)")
     dx = _im2col.forward(dout, w, geom)
     dw = _im2col.grad_weight(x, dout, geom)
     return dx, dw, dout.sum(axis=(0, 2, 3))

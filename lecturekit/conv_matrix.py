@@ -96,7 +96,12 @@ def conv_matrix_pattern(input_shape, kernel_shape, *, stride=1, padding=0, dilat
     """
     H, W = _shape2(input_shape, "input_shape")
     kh, kw = _shape2(kernel_shape, "kernel_shape")
-    geom = correlation_geometry((H, W), (kh, kw), stride, padding, dilation)
+    return _pattern(H, W, kh, kw, stride, padding, dilation,
+                    "input_shape, kernel_shape, padding and dilation")
+
+
+def _pattern(H, W, kh, kw, stride, padding, dilation, names):
+    geom = correlation_geometry((H, W), (kh, kw), stride, padding, dilation, names)
     (sh, sw), (dh, dw) = geom.stride, geom.dilation
     (pt, _), (pl, _) = geom.pad
     Ho, Wo = geom.out_hw
@@ -157,8 +162,11 @@ def conv_matrix(input_shape, kernel, *, stride=1, padding=0, dilation=1):
     array([1., 2., 0., 3., 4., 0., 0., 0., 0.])
     """
     k = as_array(kernel, "kernel", ndim=2)
-    pattern = conv_matrix_pattern(input_shape, k.shape, stride=stride, padding=padding,
-                                  dilation=dilation)
+    if k.size == 0:
+        raise ValueError(f"kernel must not be empty, got shape {k.shape}")
+    H, W = _shape2(input_shape, "input_shape")
+    pattern = _pattern(H, W, *k.shape, stride, padding, dilation,
+                       "input_shape, kernel, padding and dilation")
     return np.where(pattern >= 0, k.ravel()[np.maximum(pattern, 0)], 0.0)
 
 
@@ -204,7 +212,8 @@ def conv_matrix_kernel_grad(dK, input_shape, kernel_shape, *, stride=1, padding=
                                   dilation=dilation)
     dK = as_array(dK, "dK", ndim=2)
     if dK.shape != pattern.shape:
-        raise ValueError(f"dK must have the shape of K, {pattern.shape}, got {dK.shape}")
+        raise ValueError(f"dK must have the shape of K, {pattern.shape}, got {dK.shape}; it must "
+                         f"match conv_matrix(input_shape, kernel_shape, stride, padding, dilation)")
     on = pattern >= 0
     # sum dK over the positions of each kernel entry q = u*kw + v
     return np.bincount(pattern[on], weights=dK[on], minlength=kh * kw).reshape(kh, kw)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_int, check_real
+from ._checks import check_file, check_int, check_real
 from .paths import data_path
 from .rng import default_rng
 
@@ -44,6 +44,7 @@ class Digits(NamedTuple):
 
 def sha256(path):
     """The SHA-256 hex digest of the file at ``path``."""
+    path = check_file(path, "path")
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 16), b""):
@@ -53,11 +54,15 @@ def sha256(path):
 
 def check_sha256(path, expected):
     """Raise ``ValueError`` naming the file, the expected and the actual hash unless they match."""
+    if not (isinstance(expected, str) and len(expected) == 64
+            and all(c in "0123456789abcdef" for c in expected)):
+        raise ValueError(f"expected must be a SHA-256 hex digest (64 lowercase hex digits), "
+                         f"got {expected!r}")
     actual = sha256(path)
     if actual != expected:
         raise ValueError(
             f"the data file {path} does not have the expected SHA-256 (expected {expected}, "
-            f"got {actual}); it is corrupted or not the file lecturekit ships"
+            f"got {actual}); it is corrupted or not the file lecturekit ships (path = {str(path)!r})"
         )
     return path
 
@@ -110,9 +115,7 @@ def load_digits(*, test_fraction=0.2, split_seed=0, path=None):
     test_fraction = check_real(test_fraction, "test_fraction", low=0, high=1, low_open=True,
                                high_open=True)
     split_seed = check_int(split_seed, "split_seed", minimum=0)
-    file = Path(data_path(DIGITS_FILE) if path is None else path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no digits file at {file}")
+    file = Path(data_path(DIGITS_FILE)) if path is None else check_file(path, "path")
     check_sha256(file, DIGITS_SHA256)
     table = np.loadtxt(file, delimiter=",", dtype=np.int64)  # (1797, 65): 64 pixels, label
     images = table[:, :64].reshape(-1, 1, 8, 8).astype(np.float64) / 16.0  # (N, 1, 8, 8)
@@ -122,4 +125,8 @@ def load_digits(*, test_fraction=0.2, split_seed=0, path=None):
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
         test[members[:int(round(test_fraction * len(members)))]] = True
+    if test.all() or not test.any():
+        raise ValueError(f"test_fraction = {test_fraction:g} leaves the "
+                         f"{'training' if test.all() else 'test'} set empty (each class has about "
+                         f"{len(labels) // 10} images)")
     return Digits(images[~test], labels[~test], images[test], labels[test])

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_real, check_shape
+from ._checks import as_array, check_bool, check_choice, check_real, check_shape
 from .rng import check_rng
 
 MODES = ("inverted", "classic")
@@ -88,9 +88,10 @@ def dropout(a, *, drop_prob=None, keep_prob=None, mode="inverted", training=True
         Where the rescaling happens: inverted divides by keep_prob at train
         time, classic multiplies by keep_prob at test time.
     training : bool, default True
-        Train (random mask) or test (deterministic scaling).
+        Train (random mask) or test (deterministic scaling); True or False (a
+        string such as ``'False'`` is refused, not read as true).
     rng : numpy.random.Generator
-        Required when ``training``; ignored otherwise.
+        Required when ``training``; not used otherwise (but, if given, checked).
 
     Returns
     -------
@@ -129,7 +130,9 @@ def dropout(a, *, drop_prob=None, keep_prob=None, mode="inverted", training=True
     q = _keep_prob(drop_prob, keep_prob)
     check_choice(mode, "mode", MODES)
     a = as_array(a, "a")
-    if not training:
+    if rng is not None:
+        check_rng(rng)
+    if not check_bool(training, "training"):
         return (q * a if mode == "classic" else a.copy()), None
     if rng is None:
         raise TypeError("rng is required when training=True: pass a numpy.random.Generator, "
@@ -168,11 +171,11 @@ def dropout_backward(dout, mask, *, drop_prob=None, keep_prob=None, mode="invert
     q = _keep_prob(drop_prob, keep_prob)
     check_choice(mode, "mode", MODES)
     dout = as_array(dout, "dout")
-    if not training:
+    if not check_bool(training, "training"):
         return q * dout if mode == "classic" else dout.copy()
     if mask is None:
         raise TypeError("mask is required when training=True: pass the mask dropout returned")
-    mask = check_shape(as_array(mask, "mask"), "mask", dout.shape)
+    mask = check_shape(as_array(mask, "mask"), "mask", dout.shape, of="dout")
     if not np.all((mask == 0) | (mask == 1)):
         raise ValueError("mask must contain only 0 and 1 (the Bernoulli draw dropout returned)")
     return dout * mask if mode == "classic" else dout * mask / q

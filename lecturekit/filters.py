@@ -182,7 +182,16 @@ def gaussian(n=5, sigma=1.0):
     n = check_int(n, "n", minimum=1)
     sigma = check_positive(sigma, "sigma")
     t = np.arange(n) - (n - 1) / 2
-    g = np.exp(-(t**2) / (2 * sigma**2))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        g = np.exp(-(t**2) / (2 * np.float64(sigma) ** 2))
+    if not (np.all(np.isfinite(g)) and g.sum() > 0):
+        # sigma**2 underflowed (or every weight did: an even n with a tiny sigma). The same
+        # Gaussian up to a constant factor, exp(-(t**2 - t0**2) / 2 sigma**2) with t0 the
+        # smallest |t|, in factors that cannot overflow: the central weights are exactly 1.
+        a, t0 = np.abs(t), np.min(np.abs(t))
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            d = 0.5 * ((a - t0) / sigma) * ((a + t0) / sigma)
+        g = np.where(a == t0, 1.0, np.exp(-d))
     g /= g.sum()
     return np.outer(g, g)
 
@@ -264,6 +273,8 @@ def gradient_magnitude(image, kind="sobel", mode="same"):
     array([[4., 4.]])
     """
     image = as_array(image, "image", ndim=2)
+    if image.size == 0:
+        raise ValueError(f"image must not be empty, got shape {image.shape}")
     check_choice(kind, "kind", tuple(_GRADIENTS))
     check_choice(mode, "mode", ("same", "valid"))
     fx, fy = _GRADIENTS[kind]
@@ -302,6 +313,9 @@ def sample_image(step=1):
 
     rgb = image.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     gray = (rgb[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])) / 255.0
+    if step > min(gray.shape):
+        raise ValueError(f"step must be at most {min(gray.shape)} (the image is {gray.shape[0]}x"
+                         f"{gray.shape[1]}; a larger step leaves no pixel), got {step}")
     H, W = (gray.shape[0] // step) * step, (gray.shape[1] // step) * step
     # (H, W) -> (H/step, step, W/step, step): average each block
     return gray[:H, :W].reshape(H // step, step, W // step, step).mean(axis=(1, 3))

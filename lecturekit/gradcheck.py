@@ -24,38 +24,59 @@ exactly what ``backward(dout, ...)`` returns.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+
+from ._checks import as_array, check_callable, check_positive
 
 DEFAULT_STEP = 1e-6
 DEFAULT_TOLERANCE = 1e-7
 
 
 def _as_input(x, name):
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains non-finite values (NaN or infinity)")
-    return arr.astype(np.float64)  # a fresh float64 copy: perturbed in place, caller's array untouched
+    # a fresh float64 copy: perturbed in place, the caller's array untouched
+    return np.array(as_array(x, name), dtype=np.float64, copy=True)
+
+
+def _arrays(arrays, what="arrays"):
+    if callable(arrays) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{what} must be a list or tuple of arrays, got {type(arrays).__name__}")
+    return arrays
 
 
 def _names(arrays, names):
+    """Labels for the messages: ``arrays[i]``, with the caller's name for it if given."""
     if names is None:
         return [f"arrays[{i}]" for i in range(len(arrays))]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a list of str, one per array, got {names!r}")
     if len(names) != len(arrays):
-        raise ValueError(f"names must have one name per array ({len(arrays)}), got {len(names)}")
-    return list(names)
+        raise ValueError(f"names must have one name per array in arrays ({len(arrays)}), "
+                         f"got {len(names)}")
+    return [f"arrays[{i}] ({n})" for i, n in enumerate(names)]
 
 
-def _scalar(f, args):
-    value = np.asarray(f(*args))
-    if value.size != 1:
-        raise ValueError(f"f must return a scalar, got an array of shape {value.shape}")
-    value = float(value.reshape(()))
+def _short(label):
+    """``x`` from ``arrays[0] (x)``: the name a student gave."""
+    return label.split(" (")[-1].rstrip(")") if " (" in label else label
+
+
+def _scalar(f, args, where=""):
+    value = f(*args)
+    if isinstance(value, (bool, np.bool_)) or not (
+            isinstance(value, numbers.Real) or (isinstance(value, np.ndarray)
+                                                and value.dtype.kind in "iuf")):
+        raise TypeError(f"f must return a real number, got {type(value).__name__}"
+                        + (f" of dtype {value.dtype}" if isinstance(value, np.ndarray) else ""))
+    if np.size(value) != 1:
+        raise ValueError(f"f must return a scalar, got an array of shape {np.shape(value)}")
+    value = float(np.reshape(value, ()))
     if not np.isfinite(value):
-        raise ValueError(f"f returned a non-finite value ({value}) at the given inputs")
+        if where:
+            raise ValueError(f"f returned a non-finite value ({value}) at {where}: the step "
+                             f"h may be too large for f")
+        raise ValueError(f"f returned a non-finite value ({value}) at the given arrays")
     return value
 
 
@@ -78,26 +99,27 @@ def numerical_gradient(f, arrays, *, h=DEFAULT_STEP, names=None):
     list of ndarray
         One float64 array per input, of the input's shape.
     """
-    if callable(arrays) or not isinstance(arrays, (list, tuple)):
-        raise TypeError("arrays must be a list or tuple of arrays, "
-                        f"got {type(arrays).__name__}")
-    names = _names(arrays, names)
-    if not (isinstance(h, (int, float)) and np.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a positive finite number, got {h!r}")
+    check_callable(f, "f", "f(*arrays) -> float")
+    names = _names(_arrays(arrays), names)
+    h = check_positive(h, "h")
     args = [_as_input(a, n) for a, n in zip(arrays, names, strict=True)]
     _scalar(f, args)  # fail early, and clearly, if f is not a finite scalar here
     grads = []
-    for arr in args:
+    for arr, name in zip(args, names, strict=True):
         grad = np.zeros_like(arr)
         flat, gflat = arr.reshape(-1), grad.reshape(-1)  # views: writes reach arr and grad
         for k in range(flat.size):
             old = flat[k]
             flat[k] = old + h
-            plus = _scalar(f, args)
+            plus = _scalar(f, args, f"{name} + h e_{k}")
             flat[k] = old - h
-            minus = _scalar(f, args)
+            minus = _scalar(f, args, f"{name} - h e_{k}")
             flat[k] = old
-            gflat[k] = (plus - minus) / (2 * h)
+            with np.errstate(over="ignore"):
+                gflat[k] = (plus - minus) / (2 * h)
+            if not np.isfinite(gflat[k]):
+                raise ValueError(f"the difference quotient of f at {name}[{k}] overflows: the "
+                                 f"step h = {h:g} is too small for f's values")
         grads.append(grad)
     return grads
 
@@ -109,12 +131,20 @@ def rel_error(a, b):
     is ~1e-10 in finite differences, and dividing by it would flag a correct
     backward.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = as_array(a, "a")
+    b = as_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
+    with np.errstate(over="ignore", invalid="ignore"):
+        denom = np.linalg.norm(a) + np.linalg.norm(b)
+        if denom == 0:
+            return 0.0
+        error = np.linalg.norm(a - b) / denom
+    if not np.isfinite(error):  # a norm overflowed: the same ratio in units of the largest entry
+        top = max(np.max(np.abs(a)), np.max(np.abs(b)))
+        a, b = a / top, b / top
+        error = np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
+    return float(error)
 
 
 def gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, names=None):
@@ -125,19 +155,24 @@ def gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, names=None):
     list of float
         ``rel_error(grads[i], numerical_gradient(f, arrays)[i])`` for each ``i``.
     """
-    if not isinstance(grads, (list, tuple)):
-        raise TypeError(f"grads must be a list or tuple of arrays, got {type(grads).__name__}")
-    names = _names(arrays, names)
+    check_callable(f, "f", "f(*arrays) -> float")
+    labels = _names(_arrays(arrays), names)
+    _arrays(grads, "grads")
     if len(grads) != len(arrays):
-        raise ValueError(f"grads must have one gradient per array ({len(arrays)}), got {len(grads)}")
-    for g, a, n in zip(grads, arrays, names, strict=True):
-        g_arr = _as_input(g, f"the gradient of {n}")
-        if g_arr.shape != np.shape(a):
+        raise ValueError(f"grads must have one gradient per array in arrays ({len(arrays)}), "
+                         f"got {len(grads)}")
+    checked = []
+    for i, (g, a, label) in enumerate(zip(grads, arrays, labels, strict=True)):
+        a = as_array(a, label)
+        g_arr = as_array(g, f"grads[{i}] (the gradient of {_short(label)})")
+        if g_arr.shape != a.shape:
             raise ValueError(
-                f"the gradient of {n} must have the shape of {n}, {np.shape(a)}, got {g_arr.shape}"
+                f"grads[{i}] (the gradient of {_short(label)}) must have the shape of {label}, "
+                f"{a.shape}, got {g_arr.shape}"
             )
+        checked.append(g_arr)
     numeric = numerical_gradient(f, arrays, h=h, names=names)
-    return [rel_error(g, n) for g, n in zip(grads, numeric, strict=True)]
+    return [rel_error(g, n) for g, n in zip(checked, numeric, strict=True)]
 
 
 def assert_gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, tol=DEFAULT_TOLERANCE, names=None):
@@ -146,10 +181,12 @@ def assert_gradcheck(f, arrays, grads, *, h=DEFAULT_STEP, tol=DEFAULT_TOLERANCE,
     The message lists each input's name and error, so a failing test says which
     gradient is wrong and by how much. Returns the list of errors.
     """
+    tol = check_positive(tol, "tol")
     errors = gradcheck(f, arrays, grads, h=h, names=names)
-    names = _names(arrays, names)
+    names = [_short(label) for label in _names(arrays, names)]
     bad = [(n, e) for n, e in zip(names, errors, strict=True) if not e < tol]
     if bad:
         detail = ", ".join(f"{n}: {e:.3e}" for n, e in bad)
-        raise AssertionError(f"gradient check failed (tolerance {tol:.0e}): {detail}")
+        raise AssertionError(f"gradient check failed (tolerance {tol:.0e}): {detail} (the relative "
+                             f"error of grads against centred differences of f, step h = {h:g})")
     return errors

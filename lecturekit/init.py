@@ -185,7 +185,9 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "selu":
         return 3.0 / 4.0
     slope = 0.01 if param is None else check_real(param, "param")
-    return math.sqrt(2.0 / (1.0 + slope**2))
+    if abs(slope) < 1e150:
+        return math.sqrt(2.0 / (1.0 + slope**2))
+    return math.sqrt(2.0) / abs(slope)  # slope**2 would overflow; 1 + slope**2 is slope**2 there
 
 
 # ---------------------------------------------------------------- plain schemes
@@ -288,6 +290,18 @@ def _gain(gain):
     return check_real(gain, "gain", low=0)
 
 
+def _finite_variance(compute, culprit):
+    """``compute()``, a variance as a Python float, or ValueError if it overflows float64."""
+    try:
+        var = compute()
+    except OverflowError:
+        var = math.inf
+    if not math.isfinite(var):
+        raise ValueError(f"the weight variance overflows float64 (it exceeds 1.8e308): "
+                         f"{culprit} is too large")
+    return var
+
+
 def _normal_with_var(shape, var, rng):
     return normal(shape, math.sqrt(var), rng=rng)
 
@@ -303,7 +317,8 @@ def _lecun_var(shape):
 
 def _xavier_var(shape, gain):
     fan_in, fan_out = calculate_fans(shape)
-    return _gain(gain) ** 2 * 2.0 / (fan_in + fan_out)
+    gain = _gain(gain)
+    return _finite_variance(lambda: gain**2 * 2.0 / (fan_in + fan_out), f"gain = {gain:g}")
 
 
 def lecun_normal(shape, *, rng):
@@ -416,6 +431,7 @@ FAN_MODES = ("fan_in", "fan_out", "fan_avg")
 def _kaiming_var(shape, a, mode, nonlinearity):
     check_choice(mode, "mode", FAN_MODES)
     a = check_real(a, "a")
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     if nonlinearity != "leaky_relu" and a != 0:
         raise ValueError(f"a (the negative slope) is used only with nonlinearity='leaky_relu', "
                          f"got a={a:g} with nonlinearity={nonlinearity!r}")
@@ -502,6 +518,12 @@ def weight_variance(init, shape, *, std=0.01, gain=1.0, activation="tanh", negat
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        If the variance exceeds float64 (``std`` or ``gain`` beyond about 1e154),
+        naming the argument.
+
     Examples
     --------
     >>> weight_variance("xavier_normal", (250, 400))  # 2 / (400 + 250)
@@ -511,11 +533,13 @@ def weight_variance(init, shape, *, std=0.01, gain=1.0, activation="tanh", negat
     """
     check_choice(init, "init", INITS)
     check_choice(activation, "activation", ACTIVATIONS)
+    check_choice(mode, "mode", FAN_MODES)
     calculate_fans(shape)  # checks the shape for every scheme
     if init in ("zeros", "constant"):
         return 0.0
     if init == "normal":
-        return check_real(std, "std", low=0) ** 2
+        std = check_real(std, "std", low=0)
+        return _finite_variance(lambda: std**2, f"std = {std:g}")
     if init.startswith("lecun"):
         return _lecun_var(shape)
     if init.startswith("xavier"):

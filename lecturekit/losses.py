@@ -12,6 +12,9 @@ Conventions
   the gradient with respect to the prediction (``y_pred``) or the ``logits``
   only; targets and labels are data, not parameters.
 * Labels are integer class indices in [0, K), not one-hot vectors.
+* A loss or gradient whose value exceeds float64 (about 1.8e308) raises
+  ``ValueError`` rather than returning ``inf``; logits that span more than that
+  range are otherwise fine (log-sum-exp), without a warning.
 
 References
 ----------
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_real, check_shape
+from ._checks import as_array, as_int_array, check_finite, check_real, check_shape
 
 
 def _dout(dout):
@@ -74,7 +77,9 @@ def mse_loss(y_pred, y):
     2.5
     """
     y_pred, y = _mse_inputs(y_pred, y)
-    return float(np.mean((y_pred - y) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = np.mean((y_pred - y) ** 2)
+    return float(check_finite(loss, "the mean squared error", "y_pred - y is too large"))
 
 
 def mse_loss_backward(dout, y_pred, y):
@@ -93,7 +98,10 @@ def mse_loss_backward(dout, y_pred, y):
     """
     dout = _dout(dout)
     y_pred, y = _mse_inputs(y_pred, y)
-    return dout * 2.0 * (y_pred - y) / y_pred.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = dout * 2.0 * (y_pred - y) / y_pred.size
+    return check_finite(grad, "the gradient 2 dout (y_pred - y) / n",
+                        "dout or y_pred - y is too large")
 
 
 def _ce_inputs(logits, labels):
@@ -102,13 +110,9 @@ def _ce_inputs(logits, labels):
     if n == 0 or k == 0:
         raise ValueError(f"logits must have at least one row and one class, "
                          f"got shape {logits.shape}")
-    labels_arr = np.asarray(labels)
-    if not np.issubdtype(labels_arr.dtype, np.integer):
-        raise TypeError(
-            f"labels must be integer class indices, got dtype {labels_arr.dtype} "
-            "(convert one-hot rows with argmax, floats with astype(int))"
-        )
-    check_shape(labels_arr, "labels", (n,))
+    labels_arr = as_int_array(labels, "labels", what="integer class indices",
+                              hint=" (convert one-hot rows with argmax, floats with astype(int))")
+    check_shape(labels_arr, "labels", (n,), of="the rows of logits")
     bad = (labels_arr < 0) | (labels_arr >= k)
     if np.any(bad):
         raise ValueError(
@@ -121,7 +125,8 @@ def _ce_inputs(logits, labels):
 def _log_softmax(logits):
     # log s_k = x_k - logsumexp(x) with logsumexp(x) = max + log sum exp(x - max): every
     # exponent is <= 0, so logits of 1e4 give finite values.
-    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # logits spanning more than 1.8e308: -inf, exp(-inf) = 0
+        shifted = logits - np.max(logits, axis=1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
 
@@ -159,7 +164,9 @@ def softmax_cross_entropy(logits, labels):
     """
     logits, labels = _ce_inputs(logits, labels)
     log_s = _log_softmax(logits)
-    return float(-np.mean(log_s[np.arange(len(labels)), labels]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = -np.mean(log_s[np.arange(len(labels)), labels])
+    return float(check_finite(loss, "the cross-entropy", "the spread of logits is too large"))
 
 
 def softmax_cross_entropy_backward(dout, logits, labels):

@@ -25,9 +25,11 @@ learning applied to document recognition".
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._checks import as_array, check_choice, check_int, check_shape
+from ._checks import as_array, check_bool, check_choice, check_int, check_shape
 from .activations import ACTIVATIONS, activation_kernels, relu, relu_backward
 from .conv import conv2d, conv2d_backward
 from .init import kaiming_normal
@@ -64,10 +66,15 @@ def dense(x, w, b):
     >>> dense(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0], [0.0, 1.0]]), np.array([0.0, 1.0]))
     array([[3., 3.]])
     """
-    x = as_array(x, "x", ndim=2)
-    w = check_shape(as_array(w, "w", ndim=2), "w", (None, x.shape[1]))
-    b = check_shape(as_array(b, "b"), "b", (w.shape[0],))
+    x, w, b = _dense_args(x, w, b)
     return x @ w.T + b
+
+
+def _dense_args(x, w, b):
+    x = as_array(x, "x", ndim=2)
+    w = check_shape(as_array(w, "w", ndim=2), "w", (None, x.shape[1]), of="the features of x")
+    b = check_shape(as_array(b, "b"), "b", (w.shape[0],), of="the rows of w")
+    return x, w, b
 
 
 def dense_backward(dout, x, w, b):
@@ -87,10 +94,9 @@ def dense_backward(dout, x, w, b):
     dw : ndarray, shape (M, D)
     db : ndarray, shape (M,)
     """
-    x = as_array(x, "x", ndim=2)
-    w = check_shape(as_array(w, "w", ndim=2), "w", (None, x.shape[1]))
-    check_shape(as_array(b, "b"), "b", (w.shape[0],))
-    dout = check_shape(as_array(dout, "dout"), "dout", (x.shape[0], w.shape[0]))
+    x, w, _ = _dense_args(x, w, b)
+    dout = check_shape(as_array(dout, "dout"), "dout", (x.shape[0], w.shape[0]),
+                       of="the rows of x and of w")
     return dout @ w, dout.T @ x, dout.sum(axis=0)
 
 
@@ -125,8 +131,15 @@ def count_parameters(model):
         raise TypeError(f"model must be a model or a dict of parameters, "
                         f"got {type(model).__name__}")
     total = 0
-    for value in params.values():
-        shape = value if isinstance(value, tuple) else np.shape(value)
+    for key, value in params.items():
+        if isinstance(value, tuple):  # a shape
+            if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0
+                       for s in value):
+                raise ValueError(f"model[{key!r}] must be an array or a shape (a tuple of ints "
+                                 f">= 0), got {value!r}")
+            shape = value
+        else:
+            shape = as_array(value, f"model[{key!r}]", dtype=None, finite=False).shape
         total += int(np.prod(shape, dtype=np.int64))
     return total
 
@@ -177,10 +190,10 @@ def vgg_parameter_count(depth=16, *, classes=1000, image_size=224, batch_norm=Fa
     >>> vgg_parameter_count(16)
     138357544
     """
-    if depth not in VGG_CONFIGS:
-        raise ValueError(f"depth must be one of 11, 13, 16, 19, got {depth!r}")
+    check_choice(depth, "depth", tuple(VGG_CONFIGS))
     classes = check_int(classes, "classes", minimum=1)
     image_size = check_int(image_size, "image_size", minimum=32)
+    batch_norm = check_bool(batch_norm, "batch_norm")
     shapes, c, k = {}, 3, 0
     for width in VGG_CONFIGS[depth]:
         if width == "M":
@@ -220,6 +233,31 @@ def mlp_parameter_shapes(sizes):
         shapes[f"w{l}"] = (sizes[l], sizes[l - 1])
         shapes[f"b{l}"] = (sizes[l],)
     return shapes
+
+
+def _check_cache(cache, shapes, model):
+    """Check that ``cache`` is what ``model.forward`` returned; return the batch size N.
+
+    ``shapes`` lists the shapes of its arrays in order (a layer's tuple of arrays
+    flattened), ``None`` for the batch axis, which must be the same everywhere.
+    """
+    arrays = None
+    if isinstance(cache, list):
+        arrays = [a for item in cache for a in (item if isinstance(item, tuple) else (item,))]
+    if arrays is None or len(arrays) != len(shapes):
+        raise TypeError(f"cache must be the list {model}.forward returned as its second value, "
+                        f"got {type(cache).__name__}"
+                        + (f" of length {len(cache)}" if isinstance(cache, (list, tuple)) else ""))
+    n = None
+    for i, (a, shape) in enumerate(zip(arrays, shapes, strict=True)):
+        if not (isinstance(a, np.ndarray) and a.ndim == len(shape) and (n is None or a.shape[0] == n)
+                and all(e is None or e == d for e, d in zip(shape, a.shape, strict=True))):
+            want = "(" + ", ".join("N" if e is None else str(e) for e in shape) + ")"
+            raise ValueError(f"cache must be the list this {model}'s forward returned: its array {i} "
+                             f"has shape {getattr(a, 'shape', type(a).__name__)}, expected {want}"
+                             + (f" with N = {n}" if n is not None else ""))
+        n = a.shape[0]
+    return n
 
 
 class MLP:
@@ -293,7 +331,9 @@ class MLP:
         if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.sizes[0]:
             raise ValueError(f"x must have shape (N, {self.sizes[0]}) or (N, ...) with "
                              f"{self.sizes[0]} values per sample, got {x.shape}")
-        a = x.reshape(len(x), -1)  # (N, n_0): images flattened row-major
+        if len(x) == 0:
+            raise ValueError(f"x must hold at least one sample, got shape {x.shape}")
+        a = x.reshape(len(x), self.sizes[0])  # (N, n_0): images flattened row-major
         cache = []
         for l in range(1, self.n_layers + 1):
             z = dense(a, self.params[f"w{l}"], self.params[f"b{l}"])  # (N, n_l)
@@ -316,8 +356,11 @@ class MLP:
         dict of ndarray
             The keys and shapes of ``params``.
         """
-        dz = check_shape(as_array(dlogits, "dlogits"), "dlogits",
-                         (cache[-1][1].shape[0], self.sizes[-1]))
+        # the cache holds (a^{l-1}, z^l) for each layer: (N, n_{l-1}) and (N, n_l)
+        layers = zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        n = _check_cache(cache, [(None, w) for fan in layers for w in fan], "MLP")
+        dz = check_shape(as_array(dlogits, "dlogits"), "dlogits", (n, self.sizes[-1]),
+                         of="the batch of cache and the model's outputs")
         grads = {}
         for l in range(self.n_layers, 0, -1):
             a_prev, _ = cache[l - 1]
@@ -459,9 +502,16 @@ class LeNet:
         cache : list
             From :meth:`forward`.
         """
-        x, z1, a1, m1, z2, a2, m2, f, z3, a3 = cache
         p, pad = self.params, self.kernel_size // 2
-        dlogits = check_shape(as_array(dlogits, "dlogits"), "dlogits", (len(x), self.classes))
+        s, (c1, c2) = self.image_size, (p["conv1_w"].shape[0], p["conv2_w"].shape[0])
+        n = _check_cache(cache, [(None, self.in_channels, s, s), (None, c1, s, s), (None, c1, s, s),
+                                 (None, c1, s // 2, s // 2), (None, c2, s // 2, s // 2),
+                                 (None, c2, s // 2, s // 2), (None, c2, s // 4, s // 4),
+                                 (None, c2 * (s // 4) ** 2), (None, self.hidden),
+                                 (None, self.hidden)], "LeNet")
+        x, z1, a1, m1, z2, a2, m2, f, z3, a3 = cache
+        dlogits = check_shape(as_array(dlogits, "dlogits"), "dlogits", (n, self.classes),
+                              of="the batch of cache and the model's classes")
         g = {}
         da3, g["fc2_w"], g["fc2_b"] = dense_backward(dlogits, a3, p["fc2_w"], p["fc2_b"])
         dz3 = relu_backward(da3, z3)

@@ -25,6 +25,12 @@ Conventions
   as every lecture writes it; ``m`` is the number of values averaged
   (:math:`N` for (N, D), :math:`N H W` per channel for images).
 * ``eps = 1e-5`` inside the square root, as PyTorch.
+* Values so far apart that :math:`(x - \mu)^2` overflows float64
+  (:math:`|x - \mu| > 10^{154}`) are normalised in a scaled form, by powers of
+  two, which is exact: ``batch_norm([[1e200], [-1e200]], [1.], [0.])`` is
+  :math:`\pm 1`. Every ordinary input is computed as the formula reads, bit for
+  bit. Only a variance itself beyond float64 (:func:`batch_stats`, the running
+  variance) raises ``ValueError``.
 * Forward functions return ``out`` only; backward functions take the
   forward's inputs, ``name_backward(dout, x, gamma, ...)``, recompute the
   statistics and return ``(dx, dgamma, dbeta)`` in that order.
@@ -73,7 +79,16 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_int, check_positive, check_real, check_shape
+from ._checks import (
+    as_array,
+    check_bool,
+    check_choice,
+    check_finite,
+    check_int,
+    check_positive,
+    check_real,
+    check_shape,
+)
 
 LAYOUTS = ("ND", "NCHW", "NHWC")
 KINDS = ("batch", "layer", "instance")
@@ -159,9 +174,9 @@ def _eps(eps):
     return check_positive(eps, "eps")
 
 
-def _param(p, name, x, param_axes):
+def _param(p, name, x, param_axes, of="the channels of x"):
     """Check that ``p`` has shape ``x.shape[param_axes]``; return it broadcastable to x."""
-    p = check_shape(as_array(p, name), name, tuple(x.shape[a] for a in param_axes))
+    p = check_shape(as_array(p, name), name, tuple(x.shape[a] for a in param_axes), of=of)
     # (1, C, 1, 1) for NCHW per-channel parameters, (1, C, H, W) for layer norm, ...
     return p.reshape([x.shape[a] if a in param_axes else 1 for a in range(x.ndim)])
 
@@ -176,15 +191,64 @@ def _m(x, axes):
     return int(np.prod([x.shape[a] for a in axes]))
 
 
+def _require_values(x, axes):
+    if _m(x, axes) == 0:
+        raise ValueError(f"x must have at least one value along axes {axes} to take a mean over, "
+                         f"got shape {x.shape}")
+
+
+def _dout(dout, x):
+    return check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
+
+
 # ---------------------------------------------------------------- the shared core
 
 
+def _power_of_two(top):
+    """The power of two ``2**(e-1) <= top < 2**e`` (0.5 for 0): dividing by it is exact."""
+    return np.ldexp(1.0, np.frexp(top)[1] - 1)
+
+
+def _rescaled(x, axes, ok):
+    r"""Mean and centred values of ``x`` over ``axes`` in units that cannot overflow.
+
+    Returns ``mu``, ``z``, ``var_z`` and ``s``, ``q`` with :math:`x - \mu = s q z` and
+    :math:`\sigma^2 = s^2 q^2 \operatorname{mean}(z^2)`, where in each slice not ``ok``
+    ``s`` and ``q`` are powers of two (1 where ``ok``, so that those slices are
+    computed exactly as :func:`_statistics` does): ``s`` near :math:`\max|x|`, so
+    that :math:`x/s \le 2` and its mean cannot overflow, ``q`` near the largest
+    centred value, so that :math:`|z| < 2` with :math:`\max|z| \ge 1` and
+    :math:`z^2` neither overflows nor underflows. Dividing by a power of two is exact.
+    """
+    s = np.where(ok, 1.0, _power_of_two(np.max(np.abs(x), axis=axes, keepdims=True)))
+    y = x / s
+    mu_y = np.mean(y, axis=axes, keepdims=True)
+    yc = y - mu_y
+    q = np.where(ok, 1.0, _power_of_two(np.max(np.abs(yc), axis=axes, keepdims=True)))
+    z = yc / q
+    return mu_y * s, z, np.mean(z**2, axis=axes, keepdims=True), s, q
+
+
 def _statistics(x, axes, eps):
-    mu = np.mean(x, axis=axes, keepdims=True)
-    xc = x - mu
-    var = np.mean(xc**2, axis=axes, keepdims=True)  # biased: 1/m, as the notes
-    inv_std = 1.0 / np.sqrt(var + eps)
-    return mu, var, xc * inv_std, inv_std
+    r"""``x_hat`` :math:`= (x - \mu)/\sqrt{\sigma^2 + \epsilon}` over ``axes``, and ``inv_std``.
+
+    Where :math:`(x - \mu)^2` overflows (:math:`|x - \mu| > 10^{154}`), the slice is
+    computed in the scaled form of :func:`_rescaled`,
+    :math:`\hat x = z/\sqrt{\operatorname{mean}(z^2) + \epsilon/(sq)^2}`, the same
+    number; every other slice, and so every ordinary input, bit for bit as before.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = np.mean(x, axis=axes, keepdims=True)
+        xc = x - mu
+        var = np.mean(xc**2, axis=axes, keepdims=True)  # biased: 1/m, as the notes
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat = xc * inv_std
+        ok = np.isfinite(var)
+    if ok.all():
+        return x_hat, inv_std
+    _, z, var_z, s, q = _rescaled(x, axes, ok)
+    std_z = np.sqrt(var_z + eps / s / s / q / q)  # >= sqrt(1/m) in a rescaled slice
+    return np.where(ok, x_hat, z / std_z), np.where(ok, inv_std, 1.0 / std_z / s / q)
 
 
 def _axes(x, axes):
@@ -232,7 +296,9 @@ def normalize(x, axes, *, eps=1e-5):
     [-1.0, 1.0]
     """
     x = as_array(x, "x")
-    return _statistics(x, _axes(x, axes), _eps(eps))[2]
+    axes = _axes(x, axes)
+    _require_values(x, axes)
+    return _statistics(x, axes, _eps(eps))[0]
 
 
 def normalize_backward(dout, x, axes, *, eps=1e-5):
@@ -264,9 +330,10 @@ def normalize_backward(dout, x, axes, *, eps=1e-5):
     same gradient one node of the computational graph at a time.
     """
     x = as_array(x, "x")
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
+    dout = _dout(dout, x)
     axes = _axes(x, axes)
-    _, _, x_hat, inv_std = _statistics(x, axes, _eps(eps))
+    _require_values(x, axes)
+    x_hat, inv_std = _statistics(x, axes, _eps(eps))
     return _normalize_backward(dout, x_hat, inv_std, axes, _m(x, axes))
 
 
@@ -278,16 +345,16 @@ def _normalize_backward(dx_hat, x_hat, inv_std, axes, m):
     )
 
 
-def _forward(x, gamma, beta, axes, param_axes, eps):
-    g = _param(gamma, "gamma", x, param_axes)
-    b = _param(beta, "beta", x, param_axes)
-    return g * _statistics(x, axes, eps)[2] + b
+def _forward(x, gamma, beta, axes, param_axes, eps, of="the channels of x"):
+    g = _param(gamma, "gamma", x, param_axes, of)
+    b = _param(beta, "beta", x, param_axes, of)
+    return g * _statistics(x, axes, eps)[0] + b
 
 
-def _backward(dout, x, gamma, axes, param_axes, eps):
-    g = _param(gamma, "gamma", x, param_axes)
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
-    _, _, x_hat, inv_std = _statistics(x, axes, eps)
+def _backward(dout, x, gamma, axes, param_axes, eps, of="the channels of x"):
+    g = _param(gamma, "gamma", x, param_axes, of)
+    dout = _dout(dout, x)
+    x_hat, inv_std = _statistics(x, axes, eps)
     dgamma = _reduce_to_param(dout * x_hat, param_axes)
     dbeta = _reduce_to_param(dout, param_axes)
     dx = _normalize_backward(dout * g, x_hat, inv_std, axes, _m(x, axes))
@@ -307,10 +374,19 @@ def _batch_setup(x, layout, eps):
 def _require_m_above_one(x, axes, layout):
     if _m(x, axes) < 2:
         raise ValueError(
-            "Expected more than 1 value per channel when training, got input of shape "
+            "Expected more than 1 value per channel when training, got x of shape "
             f"{x.shape} (layout {layout!r}): the batch variance of one value is 0 and its "
             "unbiased estimate m/(m-1) is undefined"
         )
+
+
+def _running_stats(running_mean, running_var, x, param_axes):
+    """The saved statistics of evaluation mode, checked (a variance is >= 0)."""
+    mu = _param(running_mean, "running_mean", x, param_axes)
+    var = _param(running_var, "running_var", x, param_axes)
+    if np.any(var < 0):
+        raise ValueError(f"running_var must be >= 0 (a variance), got {float(var.min()):g}")
+    return mu, var
 
 
 def _running(running_mean, running_var):
@@ -335,6 +411,12 @@ def batch_stats(x, *, layout=None):
     var : ndarray, shape (C,)
         :math:`\frac{1}{m}\sum (x - \mu_k)^2` with :math:`m = N` or :math:`N H W`.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` has no value per channel, or a variance exceeds float64
+        (:math:`\sigma_k > 1.3 \cdot 10^{154}`).
+
     Notes
     -----
     For images, 05/10/23 writes the channel mean as a sum over the batch and
@@ -354,8 +436,18 @@ def batch_stats(x, *, layout=None):
     """
     x = as_array(x, "x")
     axes = norm_axes("batch", _layout(x, layout))
-    mu = np.mean(x, axis=axes)
-    return mu, np.mean((x - np.expand_dims(mu, axes)) ** 2, axis=axes)
+    if _m(x, axes) == 0:
+        raise ValueError(f"x must have at least one value per channel, got shape {x.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mu = np.mean(x, axis=axes)
+        var = np.mean((x - np.expand_dims(mu, axes)) ** 2, axis=axes)
+        ok = np.isfinite(var)
+        if not ok.all():  # (x - mu)**2 overflowed: the scaled form, then the variance if it fits
+            mu_r, _, var_z, s, q = _rescaled(x, axes, np.expand_dims(ok, axes))
+            mu = np.where(ok, mu, mu_r.reshape(mu.shape))
+            var = np.where(ok, var, (var_z * s * s * q * q).reshape(var.shape))
+    check_finite(var, "the batch variance of x", "the values of x are too far apart")
+    return mu, var
 
 
 def batch_norm(x, gamma, beta, *, eps=1e-5, layout=None, running_mean=None, running_var=None):
@@ -416,10 +508,7 @@ def batch_norm(x, gamma, beta, *, eps=1e-5, layout=None, running_mean=None, runn
         return _forward(x, gamma, beta, axes, param_axes, eps)
     g = _param(gamma, "gamma", x, param_axes)
     b = _param(beta, "beta", x, param_axes)
-    mu = _param(running_mean, "running_mean", x, param_axes)
-    var = _param(running_var, "running_var", x, param_axes)
-    if np.any(var < 0):
-        raise ValueError("running_var must be >= 0, got a negative entry")
+    mu, var = _running_stats(running_mean, running_var, x, param_axes)
     return g * (x - mu) / np.sqrt(var + eps) + b
 
 
@@ -469,9 +558,10 @@ def batch_norm_backward(dout, x, gamma, *, eps=1e-5, layout=None, running_mean=N
         _require_m_above_one(x, axes, layout)
         return _backward(dout, x, gamma, axes, param_axes, eps)
     g = _param(gamma, "gamma", x, param_axes)
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
-    inv_std = 1.0 / np.sqrt(_param(running_var, "running_var", x, param_axes) + eps)
-    x_hat = (x - _param(running_mean, "running_mean", x, param_axes)) * inv_std
+    dout = _dout(dout, x)
+    mu, var = _running_stats(running_mean, running_var, x, param_axes)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
     dx = dout * g * inv_std
     return dx, _reduce_to_param(dout * x_hat, param_axes), _reduce_to_param(dout, param_axes)
 
@@ -512,31 +602,43 @@ def batch_norm_backward_graph(dout, x, gamma, *, eps=1e-5, layout=None):
     x, layout, axes, param_axes, eps = _batch_setup(x, layout, eps)
     _require_m_above_one(x, axes, layout)
     g = _param(gamma, "gamma", x, param_axes)
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
+    dout = _dout(dout, x)
     m = _m(x, axes)
 
-    def total(a):
-        return np.sum(a, axis=axes, keepdims=True)
+    def graph(x, eps):
+        def total(a):
+            return np.sum(a, axis=axes, keepdims=True)
 
-    # forward, keeping every intermediate
-    mu = total(x) / m
-    xc = x - mu
-    var = total(xc**2) / m
-    std = np.sqrt(var + eps)
-    inv = 1.0 / std
-    x_hat = xc * inv
-    # backward, one local derivative per line
-    dbeta = _reduce_to_param(dout, param_axes)            # out = y + beta
-    dy = dout
-    dgamma = _reduce_to_param(dy * x_hat, param_axes)     # y = gamma * x_hat
-    dx_hat = dy * g
-    dinv = total(dx_hat * xc)                              # x_hat = xc * inv
-    dxc = dx_hat * inv
-    dstd = -dinv / std**2                                  # inv = 1 / std
-    dvar = dstd / (2.0 * std)                              # std = sqrt(var + eps)
-    dxc = dxc + dvar * 2.0 * xc / m                        # var = mean(xc ** 2)
-    dmu = -total(dxc)                                      # xc = x - mu
-    dx = dxc + dmu / m                                     # mu = mean(x)
+        # forward, keeping every intermediate
+        mu = total(x) / m
+        xc = x - mu
+        var = total(xc**2) / m
+        std = np.sqrt(var + eps)
+        inv = 1.0 / std
+        x_hat = xc * inv
+        # backward, one local derivative per line
+        dbeta = _reduce_to_param(dout, param_axes)            # out = y + beta
+        dy = dout
+        dgamma = _reduce_to_param(dy * x_hat, param_axes)     # y = gamma * x_hat
+        dx_hat = dy * g
+        dinv = total(dx_hat * xc)                              # x_hat = xc * inv
+        dxc = dx_hat * inv
+        dstd = -dinv / std**2                                  # inv = 1 / std
+        dvar = dstd / (2.0 * std)                              # std = sqrt(var + eps)
+        dxc = dxc + dvar * 2.0 * xc / m                        # var = mean(xc ** 2)
+        dmu = -total(dxc)                                      # xc = x - mu
+        dx = dxc + dmu / m                                     # mu = mean(x)
+        return dx, dgamma, dbeta, var
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        dx, dgamma, dbeta, var = graph(x, eps)
+        ok = np.isfinite(var)
+    if not ok.all():
+        # (x - mu)**2 overflowed in some channel: the same graph on x / (s q) there, with eps
+        # / (s q)**2, and dx / (s q) (x_hat, so dgamma and dbeta, does not change with the units)
+        _, _, _, s_, q = _rescaled(x, axes, ok)
+        dx, dgamma, dbeta, _ = graph(x / s_ / q, eps / s_ / s_ / q / q)
+        dx = dx / s_ / q
     return dx, dgamma, dbeta
 
 
@@ -605,7 +707,7 @@ class BatchNorm:
 
     def train(self, mode=True):
         """Switch to training mode (batch statistics, running averages updated); return self."""
-        self.training = bool(mode)
+        self.training = check_bool(mode, "mode")
         return self
 
     def eval(self):
@@ -630,7 +732,10 @@ class BatchNorm:
             out = batch_norm(x, self.gamma, self.beta, eps=self.eps, layout=layout)
             mu, var = batch_stats(x, layout=layout)
             m = _m(x, norm_axes("batch", layout))
-            unbiased = var * m / (m - 1)
+            with np.errstate(over="ignore"):
+                unbiased = var * m / (m - 1)
+            check_finite(unbiased, "the unbiased batch variance of x",
+                         "the values of x are too far apart")
             self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mu
             self.running_var = (1 - self.momentum) * self.running_var + self.momentum * unbiased
             self._cache = (x, layout, None, None)
@@ -669,6 +774,7 @@ def _layer_setup(x, eps, axes):
     if 0 in axes:
         raise ValueError(f"axes must not include the batch axis 0 (layer norm is per sample), "
                          f"got {axes}")
+    _require_values(x, axes)
     return x, axes, _eps(eps)
 
 
@@ -711,7 +817,7 @@ def layer_norm(x, gamma, beta, *, eps=1e-5, axes=None):
     [[-1.0, 1.0]]
     """
     x, axes, eps = _layer_setup(x, eps, axes)
-    return _forward(x, gamma, beta, axes, axes, eps)
+    return _forward(x, gamma, beta, axes, axes, eps, of=f"x's shape along axes {axes}")
 
 
 def layer_norm_backward(dout, x, gamma, *, eps=1e-5, axes=None):
@@ -740,7 +846,7 @@ def layer_norm_backward(dout, x, gamma, *, eps=1e-5, axes=None):
     with γ inside them because it varies per feature.
     """
     x, axes, eps = _layer_setup(x, eps, axes)
-    return _backward(dout, x, gamma, axes, axes, eps)
+    return _backward(dout, x, gamma, axes, axes, eps, of=f"x's shape along axes {axes}")
 
 
 def _instance_setup(x, layout, eps):

@@ -9,7 +9,10 @@ Conventions
 * The 2-D surfaces take points ``w`` of shape ``(..., 2)`` (the last axis holds
   the two coordinates) and return values of shape ``(...)`` and gradients of
   shape ``(..., 2)``; a grid ``np.stack(np.meshgrid(a, b), axis=-1)`` gives a
-  contour plot in one call.
+  contour plot in one call. Far out, where a value or gradient exceeds the
+  float64 range (about 1.8e308), it is ``inf``, without a warning: that is how
+  :func:`lecturekit.optim.run_side_by_side` sees a run diverge and stops it. The
+  1-D finite sum, whose numbers a student reads, raises ``ValueError`` instead.
 
 Notation: the MLP lecture's :math:`\omega` is ``w``, its :math:`x_i, y_i` are
 ``x[i], y[i]``, its minibatch :math:`I_k` has size ``batch_size``
@@ -29,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_array, check_int, check_real
+from ._checks import as_array, as_int_array, check_bool, check_finite, check_int, check_real
 from .rng import check_rng
 
 __all__ = [
@@ -39,6 +42,12 @@ __all__ = [
     "MinibatchGradientStats", "minibatch_gradient_variance", "minibatch_gradient_stats",
     "reparameterize", "reparameterize_backward",
 ]
+
+
+def _finite(value, grad, what, culprits):
+    """Raise ValueError if an objective's value or gradient overflowed float64."""
+    check_finite(value, what, culprits)
+    check_finite(grad, f"the gradient of {what}", culprits)
 
 
 def _data(x, y):
@@ -85,9 +94,11 @@ def least_squares(w, x, y):
     """
     x, y = _data(x, y)
     w = as_array(w, "w")
-    r = w[..., None] * x - y  # (..., N): the residuals w x_i - y_i
-    value = np.mean(r**2, axis=-1)
-    grad = np.mean(2 * x * r, axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = w[..., None] * x - y  # (..., N): the residuals w x_i - y_i
+        value = np.mean(r**2, axis=-1)
+        grad = np.mean(2 * x * r, axis=-1)
+    _finite(value, grad, "F(w) = mean((w x - y)**2)", "w, x or y is too large")
     if w.ndim == 0:
         return float(value), float(grad)
     return value, grad
@@ -115,7 +126,9 @@ def least_squares_per_sample_grads(w, x, y):
     """
     x, y = _data(x, y)
     w = check_real(w, "w")
-    return 2 * x * (w * x - y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        grads = 2 * x * (w * x - y)
+    return check_finite(grads, "the per-sample gradients 2 x (w x - y)", "w, x or y is too large")
 
 
 def least_squares_smoothness(x):
@@ -147,7 +160,9 @@ def least_squares_smoothness(x):
     x = as_array(x, "x", ndim=1)
     if x.size == 0:
         raise ValueError("x must hold at least one sample, got an empty array")
-    return float(2 * np.mean(x**2))
+    with np.errstate(over="ignore"):
+        smoothness = 2 * np.mean(x**2)
+    return float(check_finite(smoothness, "L = 2 mean(x**2)", "x is too large"))
 
 
 def least_squares_minimizer(x, y):
@@ -161,7 +176,12 @@ def least_squares_minimizer(x, y):
     x, y = _data(x, y)
     if not np.any(x):
         raise ValueError("x must not be all zeros (then every w minimises F)")
-    return float(np.dot(x, y) / np.dot(x, x))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        w = np.dot(x, y) / np.dot(x, x)
+        if not np.isfinite(w):  # a sum of products overflowed or underflowed: in units of max |x|, max |y|
+            sx, sy = np.max(np.abs(x)), max(np.max(np.abs(y)), np.finfo(float).tiny)
+            w = (np.dot(x / sx, y / sy) / np.dot(x / sx, x / sx)) * (sy / sx)
+    return float(check_finite(w, "the minimiser sum(x y) / sum(x**2)", "y is too large for x"))
 
 
 def make_least_squares(n, *, rng, w_true=2.0, noise=0.5):
@@ -234,8 +254,10 @@ def quadratic(w, *, a=1.0, b=10.0):
     a = check_real(a, "a", low=0, low_open=True)
     b = check_real(b, "b", low=0, low_open=True)
     w1, w2 = _points(w)
-    value = 0.5 * (a * w1**2 + b * w2**2)
-    return _value(value), np.stack([a * w1, b * w2], axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: inf (module docstring)
+        value = 0.5 * (a * w1**2 + b * w2**2)
+        grad = np.stack([a * w1, b * w2], axis=-1)
+    return _value(value), grad
 
 
 def rosenbrock(w, *, a=1.0, b=100.0):
@@ -267,9 +289,10 @@ def rosenbrock(w, *, a=1.0, b=100.0):
     a = check_real(a, "a")
     b = check_real(b, "b", low=0, low_open=True)
     w1, w2 = _points(w)
-    valley = w2 - w1**2
-    value = (a - w1) ** 2 + b * valley**2
-    grad = np.stack([-2 * (a - w1) - 4 * b * w1 * valley, 2 * b * valley], axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: inf (module docstring)
+        valley = w2 - w1**2
+        value = (a - w1) ** 2 + b * valley**2
+        grad = np.stack([-2 * (a - w1) - 4 * b * w1 * valley, 2 * b * valley], axis=-1)
     return _value(value), grad
 
 
@@ -300,9 +323,11 @@ def himmelblau(w):
     (0.0, array([0., 0.]))
     """
     w1, w2 = _points(w)
-    p = w1**2 + w2 - 11
-    q = w1 + w2**2 - 7
-    return _value(p**2 + q**2), np.stack([4 * w1 * p + 2 * q, 2 * p + 4 * w2 * q], axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: inf (module docstring)
+        p = w1**2 + w2 - 11
+        q = w1 + w2**2 - 7
+        value, grad = p**2 + q**2, np.stack([4 * w1 * p + 2 * q, 2 * p + 4 * w2 * q], axis=-1)
+    return _value(value), grad
 
 
 
@@ -378,10 +403,14 @@ class NoisyFiniteSum:
         idx : array_like of int, shape (B,)
             The minibatch :math:`I_k` (e.g. from :func:`lecturekit.optim.minibatch_indices`).
         """
-        idx = np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        idx = as_int_array(idx, "idx", what="sample indices")
+        if idx.ndim != 1 or idx.size == 0:
             raise ValueError(f"idx must be a non-empty 1-D array of sample indices, got "
-                             f"shape {idx.shape} and dtype {idx.dtype}")
+                             f"shape {idx.shape}")
+        n = self.n_samples
+        if np.any((idx < 0) | (idx >= n)):
+            raise ValueError(f"idx must hold sample indices in [0, {n}) (N = {n} terms), got "
+                             f"{idx[(idx < 0) | (idx >= n)][0]}")
         return self.offsets[idx].mean(axis=0)
 
     def grad(self, w, idx=None):
@@ -394,7 +423,14 @@ class NoisyFiniteSum:
         idx : array_like of int, shape (B,), optional
             The minibatch :math:`I_k`; ``None`` gives the full gradient :math:`\nabla F = \nabla f`.
         """
-        g = self.func(w)[1]
+        w = as_array(w, "w")
+        out = self.func(w)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"func must return (value, grad), got {type(out).__name__}")
+        g = as_array(out[1], "the gradient func(w)[1]", finite=False)  # inf: a diverged run
+        if g.shape != w.shape or (w.ndim and w.shape[-1] != self.offsets.shape[1]):
+            raise ValueError(f"func must return a gradient of the shape of w, {w.shape} (with "
+                             f"d = {self.offsets.shape[1]} as the offsets), got {g.shape}")
         return g if idx is None else g + self.minibatch_noise(idx)
 
 
@@ -458,13 +494,22 @@ class MinibatchGradientStats(NamedTuple):
 def _per_sample(per_sample_grads, batch_size, replace):
     g = as_array(per_sample_grads, "per_sample_grads", ndim=(1, 2))
     n = g.shape[0]
+    if g.size == 0:
+        raise ValueError(f"per_sample_grads must hold at least one sample's gradient, "
+                         f"got shape {g.shape}")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    if not isinstance(replace, bool):
-        raise TypeError(f"replace must be True or False, got {replace!r}")
+    replace = check_bool(replace, "replace")
     if not replace and batch_size > n:
         raise ValueError(f"batch_size must be <= N ({n}) when sampling without replacement, "
-                         f"got {batch_size}")
+                         f"got {batch_size} (N = len(per_sample_grads))")
     return g, n, batch_size
+
+
+def _variance(g):
+    """The population variance of the per-sample gradients, or ValueError if it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        sigma2 = np.var(g, axis=0)
+    return check_finite(sigma2, "the variance of per_sample_grads", "their spread is too large")
 
 
 def minibatch_gradient_variance(per_sample_grads, batch_size, *, replace=False):
@@ -503,7 +548,7 @@ def minibatch_gradient_variance(per_sample_grads, batch_size, *, replace=False):
     0.0
     """
     g, n, batch_size = _per_sample(per_sample_grads, batch_size, replace)
-    sigma2 = np.var(g, axis=0)
+    sigma2 = _variance(g)
     if replace:
         return sigma2 / batch_size
     if n == 1:
@@ -549,6 +594,7 @@ def minibatch_gradient_stats(per_sample_grads, batch_size, *, rng, replace=False
     (0.0, True)
     """
     g, n, batch_size = _per_sample(per_sample_grads, batch_size, replace)
+    sigma2 = _variance(g)
     check_rng(rng)
     n_draws = check_int(n_draws, "n_draws", minimum=2)
     if replace:
@@ -561,7 +607,7 @@ def minibatch_gradient_stats(per_sample_grads, batch_size, *, rng, replace=False
     return MinibatchGradientStats(
         mean=draws.mean(axis=0), var=draws.var(axis=0, ddof=1), full_grad=full,
         predicted_var=minibatch_gradient_variance(g, batch_size, replace=replace),
-        sigma2=np.var(g, axis=0), draws=draws,
+        sigma2=sigma2, draws=draws,
     )
 
 
@@ -650,6 +696,13 @@ def reparameterize_backward(dout, mu, sigma, eps):
     sigma = as_array(sigma, "sigma")
     eps = as_array(eps, "eps")
     dout = as_array(dout, "dout")
+    try:
+        shape = np.broadcast_shapes(mu.shape, sigma.shape, eps.shape)
+    except ValueError:
+        shape = None
+    if shape != eps.shape:  # else a gradient could not be summed back to mu's or sigma's shape
+        raise ValueError(f"mu and sigma must broadcast to the shape of eps, {eps.shape} (the "
+                         f"forward's noise), got shapes {mu.shape} and {sigma.shape}")
     if dout.shape != eps.shape:
         raise ValueError(f"dout must have the shape of eps, {eps.shape}, got {dout.shape}")
     return _sum_to_shape(dout, mu.shape), _sum_to_shape(dout * eps, sigma.shape)

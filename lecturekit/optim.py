@@ -40,9 +40,19 @@ initialization and momentum in deep learning".
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
-from ._checks import as_array, check_int, check_positive, check_real
+from ._checks import (
+    as_array,
+    call_schedule,
+    check_bool,
+    check_callable,
+    check_int,
+    check_positive,
+    check_real,
+)
 from .rng import check_rng
 
 __all__ = [
@@ -51,17 +61,29 @@ __all__ = [
 ]
 
 
+def _check_schedule(value, name):
+    """A schedule (a callable of the step); refuses a schedule factory passed uncalled."""
+    from . import schedules  # the factories, to recognise one passed uncalled
+
+    if isinstance(value, types.FunctionType) and value.__module__ == schedules.__name__ \
+            and value.__name__ in schedules.__all__:
+        raise TypeError(f"{name} must be a number or a schedule, got the factory "
+                        f"schedules.{value.__name__} itself: call it, e.g. "
+                        f"{name}={value.__name__}(0.1, ...)")
+    return value  # its values are checked at each step (_value_at), where it is called
+
+
 def _check_rate(value, name):
     """A positive number, or a schedule (a callable of the step)."""
     if callable(value):
-        return value
+        return _check_schedule(value, name)
     return check_positive(value, name)
 
 
 def _check_coefficient(value, name):
     """A number in [0, 1) (beta, gamma), or a schedule."""
     if callable(value):
-        return value
+        return _check_schedule(value, name)
     return check_real(value, name, low=0, high=1, high_open=True)
 
 
@@ -69,11 +91,7 @@ def _value_at(value, t, name, *, low, high=None):
     """``value(t)`` if it is a schedule, checked to lie in [low, high); else ``value``."""
     if not callable(value):
         return value
-    out = value(t)
-    if not (np.ndim(out) == 0 and np.isfinite(out) and out >= low and (high is None or out < high)):
-        bound = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise ValueError(f"the schedule {name} must give a number {bound} at step {t}, got {out!r}")
-    return float(out)
+    return call_schedule(value, t, name, low=low, high=high)
 
 
 class Optimizer:
@@ -94,6 +112,9 @@ class Optimizer:
     _coupled_decay = True  # AdamW turns it off and decays the weights itself
 
     def __init__(self, lr, *, weight_decay=0.0):
+        if type(self) is Optimizer:
+            raise TypeError("Optimizer is the abstract base class of the optimisers: use GD, SGD, "
+                            "Momentum, Nesterov, MomentumPyTorch, Adam or AdamW")
         self.lr = _check_rate(lr, "lr")
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
         self.reset()
@@ -132,8 +153,9 @@ class Optimizer:
         ------
         ValueError
             If the structures or a parameter's and its gradient's shapes differ
-            (the message names the index or key and both shapes), or if the
-            parameters' shapes changed since the previous step.
+            (the message names the index or key and both shapes), if a parameter
+            or gradient is not finite, or if the parameters' shapes changed since
+            the previous step; a schedule's value is checked at the step that uses it.
         """
         names, ws, gs = _pair_up(params, grads)
         shapes = [w.shape for w in ws]
@@ -155,6 +177,10 @@ class Optimizer:
     def _init_state(self, params):
         pass
 
+    def _update(self, i, w, g, lr):
+        raise NotImplementedError(f"{type(self).__name__} must define _update(i, w, g, lr), the "
+                                  "change of parameter i")
+
 
 def _pair_up(params, grads):
     """Check that ``params`` and ``grads`` match; return names, parameter and gradient lists."""
@@ -172,8 +198,8 @@ def _pair_up(params, grads):
         if not isinstance(grads, (list, tuple)):
             raise TypeError(f"grads must be a list like params, got {type(grads).__name__}")
         if len(grads) != len(params):
-            raise ValueError(f"grads must have one gradient per parameter ({len(params)}), "
-                             f"got {len(grads)}")
+            raise ValueError(f"grads must have one gradient per parameter ({len(params)} in "
+                             f"params), got {len(grads)}")
         names = list(range(len(params)))
         ws, gs = list(params), list(grads)
         labels = [f"[{i}]" for i in names]
@@ -185,6 +211,8 @@ def _pair_up(params, grads):
             raise TypeError(f"params{label} must be a float numpy array (it is updated in place), "
                             f"got {type(w).__name__}"
                             + (f" of dtype {w.dtype}" if isinstance(w, np.ndarray) else ""))
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"params{label} must contain only finite values, got NaN or infinity")
         g = as_array(g, f"grads{label}")
         if g.shape != w.shape:
             raise ValueError(f"grads{label} must have the shape of params{label}, "
@@ -446,6 +474,12 @@ class Adam(Optimizer):
     gradient descent on the running mean of the gradients, at the rate
     :math:`\lambda/\epsilon`, without the per-coordinate scaling.
 
+    A gradient too large to square in float64 (:math:`|g| > 1.3 \cdot 10^{154}`)
+    still moves its coordinate by about :math:`\lambda`: from then on that
+    parameter's moments are stored in units of a power of two per coordinate (the
+    true moments are ``m[i] * c`` and ``v[i] * c**2`` with ``c = opt._scale[i]``,
+    at least :math:`|g|/2^{500}`, and 1 where no gradient was that large).
+
     References
     ----------
     Lecture 4 (000_778bfa8cbc5d38d6.txt), "Adam"; Kingma & Ba (2015), Algorithm 1.
@@ -465,14 +499,40 @@ class Adam(Optimizer):
     def _init_state(self, params):
         self.m = [np.zeros_like(w) for w in params]
         self.v = [np.zeros_like(w) for w in params]
+        self._scale = [None] * len(params)  # see _scaled_update
 
     def _update(self, i, w, g, lr):
         t = self.t + 1  # the formula counts steps from 1
+        with np.errstate(over="ignore"):
+            g2 = g**2
+        if self._scale[i] is not None or not np.all(np.isfinite(g2)):
+            return self._scaled_update(i, g, lr, t)
         self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
-        self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g**2
+        self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g2
         m_hat = self.m[i] / (1 - self.beta1**t)
         v_hat = self.v[i] / (1 - self.beta2**t)
         return -lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def _scaled_update(self, i, g, lr, t):
+        r"""The same step with the moments kept in units ``c`` (powers of two, per coordinate).
+
+        Once a gradient exceeds :math:`2^{500}`, :math:`g^2` overflows; from then on
+        this parameter's state is :math:`m = c\,m'`, :math:`V = c^2 V'` with ``c`` =
+        ``self._scale[i]`` (1 for the coordinates never that large, which therefore
+        step exactly as before), and since :math:`c \hat m'/(c\sqrt{\hat V'} +
+        \epsilon) = \hat m'/(\sqrt{\hat V'} + \epsilon/c)` the update is unchanged.
+        """
+        c = np.ones_like(g) if self._scale[i] is None else self._scale[i]
+        top = np.ldexp(1.0, np.frexp(np.abs(g))[1] - 500)  # a power of two >= |g| / 2^500
+        c_new = np.maximum(c, top)
+        ratio = c / c_new  # powers of two: the rescaling is exact
+        g_c = g / c_new
+        self.m[i] = self.beta1 * (self.m[i] * ratio) + (1 - self.beta1) * g_c
+        self.v[i] = self.beta2 * (self.v[i] * ratio * ratio) + (1 - self.beta2) * g_c**2
+        self._scale[i] = c_new
+        m_hat = self.m[i] / (1 - self.beta1**t)
+        v_hat = self.v[i] / (1 - self.beta2**t)
+        return -lr * m_hat / (np.sqrt(v_hat) + self.eps / c_new)
 
 
 class AdamW(Adam):
@@ -559,7 +619,7 @@ def minibatch_indices(n, batch_size, *, rng, epochs=1, drop_last=False):
     if epochs is not None:
         epochs = check_int(epochs, "epochs", minimum=0)
     check_rng(rng)
-    return _minibatches(n, batch_size, rng, epochs, bool(drop_last))
+    return _minibatches(n, batch_size, rng, epochs, check_bool(drop_last, "drop_last"))
 
 
 def _minibatches(n, batch_size, rng, epochs, drop_last):
@@ -601,15 +661,20 @@ def trajectory(optimizer, grad, w0, *, steps):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a lecturekit.optim optimiser, "
                         f"got {type(optimizer).__name__}")
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable grad(w), got {type(grad).__name__}")
+    check_callable(grad, "grad", "grad(w)")
     steps = check_int(steps, "steps", minimum=0)
     w = as_array(w0, "w0").copy()
     optimizer.reset()
     out = np.empty((steps + 1,) + w.shape)
     out[0] = w
     for k in range(steps):
-        optimizer.step([w], [grad(w)])
+        g = as_array(grad(w), f"grad(w) at step {k}")
+        if g.shape != w.shape:
+            raise ValueError(f"grad(w) must return the shape of w0, {w.shape}, got {g.shape}")
+        optimizer.step([w], [g])
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"the iterate overflowed float64 at step {k + 1}: the optimizer's "
+                             f"step from w0 along grad is too large")
         out[k + 1] = w
     return out
 
@@ -709,7 +774,8 @@ def run_side_by_side(optimizers, grad, w0, *, steps, box=None, noise=None):
     diverged = [None] * k
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(steps):
-            g = np.array(grad(w), dtype=float)  # a copy: the noise is added in place
+            # a copy: the noise is added in place; NaN and infinity stop the run, below
+            g = np.array(as_array(grad(w), "grad(w)", finite=False), copy=True)
             if g.shape != (k, d):
                 raise ValueError(f"grad(w) must return the shape of w, {(k, d)}, got {g.shape}")
             for j in noisy:

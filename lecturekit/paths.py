@@ -34,7 +34,10 @@ def data_dir():
 
 def data_path(name):
     """Return the path of the data file ``name`` (e.g. ``"catalog.toml"``), which must exist."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be the name of a data file (a non-empty str, e.g. "
+                        f"'catalog.toml'), got {name!r}")
     path = data_dir() / name
     if not path.is_file():
-        raise FileNotFoundError(f"no data file {name!r} in {data_dir()}")
+        raise FileNotFoundError(f"name = {name!r}: no such data file in {data_dir()}")
     return path

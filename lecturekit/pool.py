@@ -47,7 +47,7 @@ def _pool_args(x, kernel_size, stride, padding):
                 f"padding must be at most half the kernel size (kernel_size // 2 = {ki // 2}), "
                 f"got padding={pi} with kernel_size={ki}"
             )
-    out = tuple(positions(n, ki, si, 2 * pi, f"{axis} of the ")
+    out = tuple(positions(n, ki, si, 2 * pi, f"{axis} of the ", names="x, kernel_size and padding")
                 for n, ki, si, pi, axis in zip(x.shape[2:], k, s, p, AXES, strict=True))
     return x, k, s, p, out
 
@@ -176,7 +176,8 @@ def max_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
              [0., 0.]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    dout = check_dout(dout, x.shape[:2] + out, x.dtype)
+    dout = check_dout(dout, x.shape[:2] + out, x.dtype,
+                      "max_pool2d(x, kernel_size, stride, padding)")
     return _scatter(dout, x.shape, k, s, p, out, arg=_argmax(x, k, s, p, out))
 
 
@@ -269,7 +270,8 @@ def avg_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
              [0.25, 0.25]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    dout = check_dout(dout, x.shape[:2] + out, x.dtype)
+    dout = check_dout(dout, x.shape[:2] + out, x.dtype,
+                      "avg_pool2d(x, kernel_size, stride, padding)")
     return _scatter(dout / (k[0] * k[1]), x.shape, k, s, p, out)
 
 

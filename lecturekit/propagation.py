@@ -302,12 +302,19 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
     return SignalStats(**out)
 
 
+_WHOLE_DENSITY = (40.0 / 12.0) ** 2
+"""Up to this q, :func:`_normal_expectation` integrates over 12 standard deviations of z, so any
+bounded h (tanh^2 too) is integrated whole; beyond it only over |z| < 40."""
+
+
 def _normal_expectation(h, q):
-    """E h(z) for z ~ N(0, q), h even and decaying within |z| < 40 (sech^2, sech^4).
+    """E h(z) for z ~ N(0, q), h smooth and even, and decaying within |z| < 40 (sech^2, sech^4)
+    or merely bounded if q <= _WHOLE_DENSITY (tanh^2).
 
     The trapezoid rule over z >= 0, on a grid fine enough for both h (scale 1) and the
-    normal density (scale sqrt(q)): spectrally accurate for such smooth, decaying
-    integrands, 1e-12 or better against scipy.integrate.quad for q from 1e-6 to 1e12.
+    normal density (scale sqrt(q)), out to min(40, 12 sqrt(q)): spectrally accurate for
+    such smooth, decaying integrands, 1e-12 or better against scipy.integrate.quad for q
+    from 1e-6 to 1e12.
     """
     if not np.isfinite(q):
         return 0.0
@@ -324,15 +331,33 @@ def _sech2(z):
     return 1.0 / np.cosh(z) ** 2
 
 
+def _tanh2(z):
+    return np.tanh(z) ** 2
+
+
+def _tanh2_expectation(q):
+    """E tanh(z)^2 for z ~ N(0, q), never by a difference of nearly equal numbers.
+
+    For small q, E tanh^2 = q - 2 q^2 + ... is integrated directly (1 - E sech^2 would
+    subtract a number within q of 1 from 1: at q = 1e-13 rounding leaves nothing, or a
+    negative "variance"). The direct integral needs the whole density, q <= _WHOLE_DENSITY;
+    beyond, E sech^2 < 1/4 and 1 - E sech^2 loses nothing.
+    """
+    if q <= _WHOLE_DENSITY:
+        return _normal_expectation(_tanh2, q)
+    return 1.0 - _normal_expectation(_sech2, q)
+
+
 def _smooth_moments(activation, q):
-    """E g(z)^2, E g(z), E g'(z)^2 for z ~ N(0, q), g tanh or sigmoid (through tanh: sigma(z) =
-    (1 + tanh(z/2))/2, so E sigma = 1/2 by symmetry and sigma' = sech^2(z/2)/4)."""
+    """E g(z)^2, Var g(z), E g'(z)^2 for z ~ N(0, q), g tanh or sigmoid (through tanh:
+    sigma(z) = (1 + tanh(z/2))/2, so E sigma = 1/2 by symmetry, Var sigma = E tanh^2(z/2)/4
+    and sigma' = sech^2(z/2)/4). Every one a sum of non-negative terms: never below 0."""
     if activation == "tanh":
-        return (1.0 - _normal_expectation(_sech2, q), 0.0,
-                _normal_expectation(lambda z: _sech2(z) ** 2, q))
+        second = _tanh2_expectation(q)  # tanh is odd: E tanh = 0, Var = E tanh^2
+        return second, second, _normal_expectation(lambda z: _sech2(z) ** 2, q)
     q2 = q / 4.0  # z/2 ~ N(0, q/4)
-    return (0.25 + 0.25 * (1.0 - _normal_expectation(_sech2, q2)), 0.5,
-            _normal_expectation(lambda z: _sech2(z) ** 2, q2) / 16.0)
+    var = 0.25 * _tanh2_expectation(q2)
+    return 0.25 + var, var, _normal_expectation(lambda z: _sech2(z) ** 2, q2) / 16.0
 
 
 def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0.01):
@@ -360,9 +385,14 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
 
     so :math:`\operatorname{Var} g(z) = \big(\frac{1 + a^2}{2} - \frac{(1 - a)^2}{2\pi}\big) q`;
 
-    for tanh and sigmoid they are integrals of :math:`\operatorname{sech}^2` and
+    for tanh and sigmoid they are integrals of :math:`\tanh^2` (or
+    :math:`1 - \operatorname{sech}^2` where that loses nothing) and
     :math:`\operatorname{sech}^4` against the normal density, taken by the
     trapezoid rule (to 1e-12; the tests compare with ``scipy.integrate.quad``).
+    :math:`\operatorname{Var} \tanh(z) = \mathbb{E} \tanh^2(z)` and
+    :math:`\operatorname{Var} \sigma(z) = \mathbb{E} \tanh^2(z/2)/4` are integrated as
+    such, never as :math:`\mathbb{E}[g^2] - \mathbb{E}[g]^2`: for a tiny
+    :math:`\operatorname{Var} z` that difference would be rounding, or negative.
 
     Parameters
     ----------
@@ -424,8 +454,7 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
                 forward[l] = ((1 + slope**2) / 2 - (1 - slope) ** 2 / (2 * math.pi)) * q
                 slope_sq[l] = (1 + slope**2) / 2
             else:
-                second_moment, mean, slope_sq[l] = _smooth_moments(activation, q)
-                forward[l] = second_moment - mean**2
+                second_moment, forward[l], slope_sq[l] = _smooth_moments(activation, q)
         upstream = 1.0
         for l in reversed(range(depth)):
             upstream = n[l + 1] * v[l] * slope_sq[l] * upstream

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_real
+from ._checks import as_array, check_finite, check_real
 
 # ---------------------------------------------------------------- penalty and ball
 
@@ -62,6 +62,21 @@ def _thetas(theta):
 
 def _lam(lam):
     return check_real(lam, "lam", low=0)
+
+
+def _sum_of_squares(thetas):
+    r"""``(sq, top)`` with :math:`\|\theta\|^2 = \text{top}^2 \cdot \text{sq}`.
+
+    ``top`` is 1 unless the plain sum of squares overflows (an entry beyond about
+    1e154); then it is the largest magnitude, and ``sq`` the sum of squares in its
+    units, at most the number of entries.
+    """
+    with np.errstate(over="ignore"):
+        sq = float(sum(np.sum(t**2) for t in thetas))
+    if np.isfinite(sq):
+        return sq, 1.0
+    top = max(float(np.max(np.abs(t))) for t in thetas if t.size)
+    return float(sum(np.sum((t / top) ** 2) for t in thetas)), top
 
 
 def l2_penalty(theta, lam):
@@ -88,7 +103,13 @@ def l2_penalty(theta, lam):
     1.25
     """
     thetas, _ = _thetas(theta)
-    return 0.5 * _lam(lam) * float(sum(np.sum(t**2) for t in thetas))
+    lam = _lam(lam)
+    sq, top = _sum_of_squares(thetas)
+    if top == 1.0:
+        return 0.5 * lam * sq
+    with np.errstate(over="ignore"):
+        penalty = 0.5 * lam * top * top * sq
+    return check_finite(penalty, "the penalty lam/2 ||theta||^2", "theta is too large")
 
 
 def l2_penalty_backward(dout, theta, lam):
@@ -140,8 +161,11 @@ def project_l2_ball(theta, eta):
     """
     thetas, was_list = _thetas(theta)
     eta = check_real(eta, "eta", low=0)
-    sq = float(sum(np.sum(t**2) for t in thetas))
-    scale = 1.0 if sq <= eta else np.sqrt(eta / sq)
+    sq, top = _sum_of_squares(thetas)
+    if top == 1.0:
+        scale = 1.0 if sq <= eta else np.sqrt(eta / sq)
+    else:  # ||theta||^2 = top^2 sq overflows, so it exceeds eta: theta sqrt(eta) / ||theta||
+        scale = np.sqrt(eta) / np.sqrt(sq) / top
     out = [t * scale for t in thetas]
     return out if was_list else out[0]
 
@@ -200,8 +224,21 @@ def ridge_penalized(X, y, lam):
     lam = _lam(lam)
     n, d = X.shape
     if lam == 0:
-        return np.linalg.lstsq(X, y, rcond=None)[0]
-    return np.linalg.solve(2.0 / n * X.T @ X + lam * np.eye(d), 2.0 / n * X.T @ y)
+        theta = np.linalg.lstsq(X, y, rcond=None)[0]
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            A, v = 2.0 / n * X.T @ X, 2.0 / n * X.T @ y
+        if np.all(np.isfinite(A)) and np.all(np.isfinite(v)):
+            theta = np.linalg.solve(A + lam * np.eye(d), v)
+        else:  # X^T X overflowed: with X = s X', y = t y' (s, t powers of two, exact),
+            # theta = (t/s) (2/N X'^T X' + lam/s^2 I)^{-1} 2/N X'^T y'
+            s, t = (np.ldexp(1.0, np.frexp(max(np.max(np.abs(a)), 1e-300))[1]) for a in (X, y))
+            Xs, ys = X / s, y / t
+            theta = np.linalg.solve(2.0 / n * Xs.T @ Xs + lam / s / s * np.eye(d),
+                                    2.0 / n * Xs.T @ ys)
+            with np.errstate(over="ignore"):
+                theta = theta * (t / s)
+    return check_finite(theta, "the ridge solution theta", "y is too large for X and lam")
 
 
 def _svd_norm_sq(X, y):
@@ -218,10 +255,13 @@ def _svd_norm_sq(X, y):
     keep = s > s.max(initial=0.0) * max(X.shape) * np.finfo(float).eps  # the range of X
     s, b, c = s[keep], b[keep], 2.0 / n
 
+    # A norm beyond 1.8e308 is inf: still larger than any eta, which is all the bisection asks.
     def norm_sq(lam):
-        return float(np.sum((c * s * b / (c * s**2 + lam)) ** 2))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.sum((c * s * b / (c * s**2 + lam)) ** 2))
 
-    return norm_sq, float(np.sum((b / s) ** 2)), c * s, b
+    with np.errstate(over="ignore", invalid="ignore"):
+        return norm_sq, float(np.sum((b / s) ** 2)), c * s, b
 
 
 def ridge_eta_for_lambda(X, y, lam):
@@ -241,7 +281,9 @@ def ridge_eta_for_lambda(X, y, lam):
         from :func:`ridge_penalized`; decreasing in λ, the squared norm of the
         (minimum-norm) least-squares solution at λ = 0.
     """
-    return float(np.sum(ridge_penalized(X, y, lam) ** 2))
+    with np.errstate(over="ignore"):
+        eta = float(np.sum(ridge_penalized(X, y, lam) ** 2))
+    return check_finite(eta, "eta = ||theta(lam)||^2", "y is too large for X and lam")
 
 
 def ridge_lambda_for_eta(X, y, eta):
@@ -279,7 +321,15 @@ def ridge_lambda_for_eta(X, y, eta):
         return 0.0
     if eta == 0:
         return np.inf
-    lo, hi = 0.0, float(np.sqrt(np.sum((cs * b) ** 2)) / np.sqrt(eta))  # ||c X^T y|| / sqrt(eta)
+    with np.errstate(over="ignore"):
+        hi = float(np.sqrt(np.sum((cs * b) ** 2)) / np.sqrt(eta))  # ||c X^T y|| / sqrt(eta)
+    if not np.isfinite(hi):  # the same norm in units of its largest term
+        top = float(np.max(np.abs(cs * b)))
+        with np.errstate(over="ignore"):
+            hi = float(top * np.sqrt(np.sum((cs * b / top) ** 2)) / np.sqrt(eta))
+        check_finite(hi, "the bracket ||c X^T y|| / sqrt(eta) of the multiplier",
+                     "y is too large for X and eta")
+    lo = 0.0
     while hi - lo > 4 * np.finfo(float).eps * hi:  # relative precision of the root
         mid = 0.5 * (lo + hi)
         if norm_sq(mid) > eta:

@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_int, check_shape
+from ._checks import as_array, check_bool, check_choice, check_int, check_shape
 from .activations import ACTIVATIONS, activation_kernels, relu, relu_backward
 from .conv import conv2d, conv2d_backward
 from .norm import batch_norm, batch_norm_backward
@@ -63,11 +63,11 @@ def _dense_inputs(x, w1, b1, w2, b2):
     x = as_array(x, "x", ndim=2)
     d = x.shape[1]
     w1 = as_array(w1, "w1", ndim=2)
-    check_shape(w1, "w1", (None, d))
+    check_shape(w1, "w1", (None, d), of="the features of x")
     hidden = w1.shape[0]
-    b1 = check_shape(as_array(b1, "b1"), "b1", (hidden,))
-    w2 = check_shape(as_array(w2, "w2"), "w2", (d, hidden))
-    b2 = check_shape(as_array(b2, "b2"), "b2", (d,))
+    b1 = check_shape(as_array(b1, "b1"), "b1", (hidden,), of="the rows of w1")
+    w2 = check_shape(as_array(w2, "w2"), "w2", (d, hidden), of="x and w1")
+    b2 = check_shape(as_array(b2, "b2"), "b2", (d,), of="the features of x")
     return x, w1, b1, w2, b2
 
 
@@ -136,7 +136,7 @@ def residual_block_backward(dout, x, w1, b1, w2, b2):
     db2 : ndarray, shape (D,)
     """
     x, w1, b1, w2, b2 = _dense_inputs(x, w1, b1, w2, b2)
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
+    dout = check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
     z = x @ w1.T + b1  # (N, M)
     a = relu(z)
     dz = relu_backward(dout @ w2, z)  # (N, M)
@@ -151,13 +151,13 @@ def _conv_inputs(x, w, gamma, beta, *, square):
     x = as_array(x, "x", ndim=4)
     c = x.shape[1]
     w = as_array(w, "w", ndim=4)
-    check_shape(w, "w", (c if square else None, c, None, None))
+    check_shape(w, "w", (c if square else None, c, None, None), of="the channels of x")
     k = w.shape[2]
     if w.shape[3] != k or k % 2 == 0:
         raise ValueError(f"w must have a square, odd-sized kernel (so that 'same' padding keeps "
                          f"the height and width of x), got kernel {w.shape[2:]}")
-    gamma = check_shape(as_array(gamma, "gamma"), "gamma", (w.shape[0],))
-    beta = check_shape(as_array(beta, "beta"), "beta", (w.shape[0],))
+    gamma = check_shape(as_array(gamma, "gamma"), "gamma", (w.shape[0],), of="the filters of w")
+    beta = check_shape(as_array(beta, "beta"), "beta", (w.shape[0],), of="the filters of w")
     return x, w, gamma, beta, k // 2
 
 
@@ -217,7 +217,7 @@ def conv_bn_relu_backward(dout, x, w, gamma, beta, *, eps=1e-5):
     """
     x, w, gamma, beta, pad = _conv_inputs(x, w, gamma, beta, square=False)
     z = conv2d(x, w, padding=pad)  # (N, K, H, W)
-    dout = check_shape(as_array(dout, "dout"), "dout", z.shape)
+    dout = check_shape(as_array(dout, "dout"), "dout", z.shape, of="x and w")
     bn = batch_norm(z, gamma, beta, eps=eps)
     dz, dgamma, dbeta = batch_norm_backward(relu_backward(dout, bn), z, gamma, eps=eps)
     dx, dw, _ = conv2d_backward(dz, x, w, padding=pad)
@@ -280,7 +280,7 @@ def residual_conv_block_backward(dout, x, w, gamma, beta, *, eps=1e-5):
     dgamma, dbeta : ndarray, shape (C,)
     """
     x, w, gamma, beta, _ = _conv_inputs(x, w, gamma, beta, square=True)
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape)
+    dout = check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
     dx_f, dw, dgamma, dbeta = conv_bn_relu_backward(dout, x, w, gamma, beta, eps=eps)
     return dout + dx_f, dw, dgamma, dbeta
 
@@ -365,8 +365,7 @@ def gradient_norms_by_depth(depth, width, *, residual, rng, activation="sigmoid"
     depth = check_int(depth, "depth", minimum=1)
     width = check_int(width, "width", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    if not isinstance(residual, bool):
-        raise TypeError(f"residual must be True or False, got {residual!r}")
+    residual = check_bool(residual, "residual")
     g, g_prime = activation_kernels(check_choice(activation, "activation", ACTIVATIONS))
     # n_in = n_out = n: Xavier's 2 / (n_in + n_out) = 1/n, He's 2 / n_in = 2/n (lecturekit.init)
     var = {"xavier_normal": 1.0, "kaiming_normal": 2.0}[

@@ -39,7 +39,12 @@ def default_rng(seed=DEFAULT_SEED):
 
 
 def check_rng(rng, name="rng"):
-    """Raise ``TypeError`` unless ``rng`` is a ``numpy.random.Generator``; return it."""
+    """Raise ``TypeError`` unless ``rng`` is a ``numpy.random.Generator``; return it.
+
+    ``name`` is the argument's name in the message (a str).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the argument's name (a str), got {name!r}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
             f"{name} must be a numpy.random.Generator (e.g. lecturekit.rng.default_rng(0)), "

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_choice, check_int, check_real, check_shape
+from ._checks import as_array, check_choice, check_finite, check_int, check_real, check_shape
 from .activations import activation_kernels, sigmoid, softmax, softmax_backward
 from .rng import check_rng
 
@@ -79,29 +79,36 @@ def _sequence(xs):
     return xs
 
 
-def _state(h, name, n):
+def _state(h, name, n, of):
     h = as_array(h, name, ndim=2)
-    check_shape(h, name, (n, None))
+    check_shape(h, name, (n, None), of=of)
     return h
 
 
-def _cell(w, b, d, h, gates):
+def _cell(w, b, d, h, gates, x="x", state="h_prev"):
     """Check the concatenated weight (gates*H, D+H) and bias (gates*H,)."""
-    w = check_shape(as_array(w, "w", ndim=2), "w", (gates * h, d + h))
-    b = check_shape(as_array(b, "b", ndim=1), "b", (gates * h,))
+    of = f"the features D = {d} of {x} and H = {h} of {state}"
+    w = check_shape(as_array(w, "w", ndim=2), "w", (gates * h, d + h), of=of)
+    b = check_shape(as_array(b, "b", ndim=1), "b", (gates * h,), of=f"H = {h} of {state}")
     return w, b
 
 
-def _output(v, c, h):
+def _output(v, c, h, state):
     v = as_array(v, "v", ndim=2)
-    check_shape(v, "v", (None, h))
-    c = check_shape(as_array(c, "c", ndim=1), "c", (v.shape[0],))
+    check_shape(v, "v", (None, h), of=f"H = {h} of {state}")
+    c = check_shape(as_array(c, "c", ndim=1), "c", (v.shape[0],), of="the rows of v")
     return v, c
+
+
+def _finite_states(hs, what):
+    """Raise ValueError if the hidden states overflowed float64 (a ReLU RNN that explodes)."""
+    return check_finite(hs, what, "w (its recurrent part) makes the states grow too fast over "
+                        "the steps of xs, or xs, h0 or b are too large")
 
 
 def _step_inputs(x, h_prev, w, b, gates):
     x = as_array(x, "x", ndim=2)
-    h_prev = _state(h_prev, "h_prev", x.shape[0])
+    h_prev = _state(h_prev, "h_prev", x.shape[0], "the batch of x")
     w, b = _cell(w, b, x.shape[1], h_prev.shape[1], gates)
     return x, h_prev, w, b
 
@@ -215,25 +222,26 @@ def rnn_step_backward(dh, x, h_prev, w, b, *, activation="tanh"):
     """
     activation = _activation(activation)
     x, h_prev, w, b = _step_inputs(x, h_prev, w, b, 1)
-    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape)
+    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape, of="h_prev")
     h = _rnn_step(x, h_prev, w, b, activation)
     return _rnn_step_backward(dh, x, h_prev, h, w, activation)
 
 
 def _rnn_inputs(xs, h0, w, b, v, c):
     xs = _sequence(xs)
-    h0 = _state(h0, "h0", xs.shape[1])
-    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 1)
-    v, c = _output(v, c, h0.shape[1])
+    h0 = _state(h0, "h0", xs.shape[1], "the batch of xs")
+    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 1, "xs", "h0")
+    v, c = _output(v, c, h0.shape[1], "h0")
     return xs, h0, w, b, v, c
 
 
 def _rnn_states(xs, h0, w, b, activation="tanh"):
     hs = np.empty(xs.shape[:2] + (h0.shape[1],))  # (T, N, H)
     h = h0
-    for t in range(xs.shape[0]):
-        h = hs[t] = _rnn_step(xs[t], h, w, b, activation)
-    return hs
+    with np.errstate(over="ignore", invalid="ignore"):  # checked once, after the loop
+        for t in range(xs.shape[0]):
+            h = hs[t] = _rnn_step(xs[t], h, w, b, activation)
+    return _finite_states(hs, "the hidden states")
 
 
 def output_layer(hs, v, c):
@@ -263,8 +271,10 @@ def output_layer(hs, v, c):
     array([[0.25, 0.25, 0.25, 0.25]])
     """
     hs = as_array(hs, "hs", ndim=3)
-    v, c = _output(v, c, hs.shape[2])
-    return softmax(hs @ v.T + c)  # (T, N, H) @ (H, K) -> (T, N, K)
+    v, c = _output(v, c, hs.shape[2], "hs")
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = hs @ v.T + c  # (T, N, H) @ (H, K) -> (T, N, K)
+    return softmax(check_finite(logits, "the logits v h_t + c", "hs, v or c are too large"))
 
 
 def rnn_forward(xs, h0, w, b, v, c, *, activation="tanh"):
@@ -371,8 +381,11 @@ def rnn_backward(dys, xs, h0, w, b, v, c, *, activation="tanh"):
     activation = _activation(activation)
     xs, h0, w, b, v, c = _rnn_inputs(xs, h0, w, b, v, c)
     hs = _rnn_states(xs, h0, w, b, activation)
-    logits = hs @ v.T + c  # (T, N, K)
-    dys = check_shape(as_array(dys, "dys"), "dys", logits.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = hs @ v.T + c  # (T, N, K)
+    check_finite(logits, "the logits v h_t + c", "h0, w, v or c are too large")
+    dys = check_shape(as_array(dys, "dys"), "dys", logits.shape,
+                      of="the steps and batch of xs and the rows of v")
     dlogits = softmax_backward(dys, logits)
     dv = np.einsum("tnk,tnh->kh", dlogits, hs)
     dc = dlogits.sum(axis=(0, 1))
@@ -380,13 +393,18 @@ def rnn_backward(dys, xs, h0, w, b, v, c, *, activation="tanh"):
     dxs = np.empty_like(xs)
     dw, db = np.zeros_like(w), np.zeros_like(b)
     dh_next = np.zeros_like(h0)  # nothing flows back into h_T from the future
-    for t in reversed(range(xs.shape[0])):
-        h_prev = hs[t - 1] if t > 0 else h0
-        dxs[t], dh_next, dw_t, db_t = _rnn_step_backward(dhs[t] + dh_next, xs[t], h_prev, hs[t],
-                                                         w, activation)
-        dw += dw_t
-        db += db_t
-    return dxs, dh_next, dw, db, dv, dc
+    with np.errstate(over="ignore", invalid="ignore"):  # checked once, after the loop
+        for t in reversed(range(xs.shape[0])):
+            h_prev = hs[t - 1] if t > 0 else h0
+            dxs[t], dh_next, dw_t, db_t = _rnn_step_backward(dhs[t] + dh_next, xs[t], h_prev,
+                                                             hs[t], w, activation)
+            dw += dw_t
+            db += db_t
+    grads = dxs, dh_next, dw, db, dv, dc
+    for g in grads:
+        check_finite(g, "the gradients through time", "w (its recurrent part) makes the gradient "
+                     "grow too fast over the steps of xs, or dys, v or xs are too large")
+    return grads
 
 
 def recurrent_matrix(hidden_size, *, spectral_radius=1.0, rng):
@@ -477,6 +495,12 @@ def hidden_state_jacobian_norms(xs, h0, w, b, *, activation="tanh"):
         Row ``k`` is :math:`\|\partial h_T / \partial h_{T-k}\|_2` for each sequence
         (row 0 is 1: the identity).
 
+    Raises
+    ------
+    ValueError
+        If a norm exceeds float64 (about 1.8e308; radius 2 over more than 1023
+        steps, say), naming the distance ``k`` it overflows at.
+
     Notes
     -----
     With :math:`J_s = \partial h_s/\partial h_{s-1} = \mathrm{diag}(g'_s)\, W_{hh}`
@@ -511,9 +535,9 @@ def hidden_state_jacobian_norms(xs, h0, w, b, *, activation="tanh"):
     """
     activation = _activation(activation)
     xs = _sequence(xs)
-    h0 = _state(h0, "h0", xs.shape[1])
+    h0 = _state(h0, "h0", xs.shape[1], "the batch of xs")
     d, h = xs.shape[2], h0.shape[1]
-    w, b = _cell(w, b, d, h, 1)
+    w, b = _cell(w, b, d, h, 1, "xs", "h0")
     hs = _rnn_states(xs, h0, w, b, activation)
     g_prime = _G_PRIME[activation]
     w_hh = w[:, d:]
@@ -524,7 +548,15 @@ def hidden_state_jacobian_norms(xs, h0, w, b, *, activation="tanh"):
     for k in range(1, n_steps + 1):
         # dh_{s}/dh_{s-1} with s = T - k + 1, whose state is hs[T - k]
         step = g_prime(hs[n_steps - k])[:, :, None] * w_hh  # (N, H, H): diag(g'_s) W_hh
-        jac = jac @ step
+        with np.errstate(over="ignore", invalid="ignore"):
+            jac = jac @ step
+        if not np.all(np.isfinite(jac)):  # the norm exceeds 1.8e308: LAPACK cannot take it
+            raise ValueError(
+                f"||dh_T/dh_(T-k)|| overflows float64 (exceeds 1.8e308) at the distance k = {k} "
+                f"of xs's T = {n_steps} steps: the recurrent part of w (spectral norm "
+                f"{np.linalg.norm(w_hh, 2):.3g}) makes the gradient grow too fast; use fewer "
+                f"steps or a smaller w"
+            )
         norms[k] = np.linalg.norm(jac, ord=2, axis=(1, 2))
     return norms
 
@@ -595,7 +627,12 @@ def rnn_jacobian_norms(spectral_radius, *, steps, rng, input_scale=1.0, activati
     n = check_int(batch_size, "batch_size", minimum=1)
     p = rnn_init(d, h, 1, spectral_radius=spectral_radius, rng=rng)  # its v and c are unused
     xs = input_scale * rng.normal(size=(steps, n, d))  # (T, N, D)
-    return hidden_state_jacobian_norms(xs, np.zeros((n, h)), p["w"], p["b"], activation=activation)
+    try:
+        return hidden_state_jacobian_norms(xs, np.zeros((n, h)), p["w"], p["b"],
+                                           activation=activation)
+    except ValueError as exc:  # say it with this function's arguments
+        raise ValueError(f"{exc} (here: spectral_radius = {spectral_radius:g}, steps = "
+                         f"{steps}, input_scale = {input_scale:g})") from None
 
 # ---------------------------------------------------------------- LSTM
 
@@ -639,9 +676,9 @@ def cell_state_update(c_prev, f, i, delta_c):
     """
     c_prev = as_array(c_prev, "c_prev")
     shape = c_prev.shape
-    f = check_shape(as_array(f, "f"), "f", shape)
-    i = check_shape(as_array(i, "i"), "i", shape)
-    delta_c = check_shape(as_array(delta_c, "delta_c"), "delta_c", shape)
+    f = check_shape(as_array(f, "f"), "f", shape, of="c_prev")
+    i = check_shape(as_array(i, "i"), "i", shape, of="c_prev")
+    delta_c = check_shape(as_array(delta_c, "delta_c"), "delta_c", shape, of="c_prev")
     return f * c_prev + i * delta_c
 
 
@@ -681,7 +718,7 @@ def _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
 
 def _lstm_step_inputs(x, h_prev, c_prev, w, b):
     x, h_prev, w, b = _step_inputs(x, h_prev, w, b, 4)
-    c_prev = check_shape(as_array(c_prev, "c_prev"), "c_prev", h_prev.shape)
+    c_prev = check_shape(as_array(c_prev, "c_prev"), "c_prev", h_prev.shape, of="h_prev")
     return x, h_prev, c_prev, w, b
 
 
@@ -758,16 +795,16 @@ def lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
     the memory path multiplies by the forget gate only, not by a weight matrix.
     """
     x, h_prev, c_prev, w, b = _lstm_step_inputs(x, h_prev, c_prev, w, b)
-    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape)
-    dc = check_shape(as_array(dc, "dc"), "dc", h_prev.shape)
+    dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape, of="h_prev")
+    dc = check_shape(as_array(dc, "dc"), "dc", h_prev.shape, of="h_prev")
     return _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b)
 
 
 def _lstm_inputs(xs, h0, c0, w, b):
     xs = _sequence(xs)
-    h0 = _state(h0, "h0", xs.shape[1])
-    c0 = check_shape(as_array(c0, "c0"), "c0", h0.shape)
-    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 4)
+    h0 = _state(h0, "h0", xs.shape[1], "the batch of xs")
+    c0 = check_shape(as_array(c0, "c0"), "c0", h0.shape, of="h0")
+    w, b = _cell(w, b, xs.shape[2], h0.shape[1], 4, "xs", "h0")
     return xs, h0, c0, w, b
 
 
@@ -844,7 +881,7 @@ def lstm_backward(dhs, xs, h0, c0, w, b):
     """
     xs, h0, c0, w, b = _lstm_inputs(xs, h0, c0, w, b)
     hs, cs = _lstm_states(xs, h0, c0, w, b)
-    dhs = check_shape(as_array(dhs, "dhs"), "dhs", hs.shape)
+    dhs = check_shape(as_array(dhs, "dhs"), "dhs", hs.shape, of="the steps and batch of xs and H of h0")
     dxs = np.empty_like(xs)
     dw, db = np.zeros_like(w), np.zeros_like(b)
     dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
@@ -911,12 +948,15 @@ def lstm_weights_from_pytorch(weight_ih, weight_hh, bias_ih, bias_hh):
     """
     weight_ih = as_array(weight_ih, "weight_ih", ndim=2)
     rows = weight_ih.shape[0]
-    if rows % 4:
-        raise ValueError(f"weight_ih must have 4H rows (the i, f, g, o blocks), got {rows}")
+    if rows % 4 or rows == 0:
+        raise ValueError(f"weight_ih must have 4H rows, H >= 1 (the i, f, g, o blocks), got {rows}")
     h = rows // 4
-    weight_hh = check_shape(as_array(weight_hh, "weight_hh"), "weight_hh", (rows, h))
-    bias_ih = check_shape(as_array(bias_ih, "bias_ih"), "bias_ih", (rows,))
-    bias_hh = check_shape(as_array(bias_hh, "bias_hh"), "bias_hh", (rows,))
+    weight_hh = check_shape(as_array(weight_hh, "weight_hh"), "weight_hh", (rows, h),
+                            of="the 4H rows of weight_ih")
+    bias_ih = check_shape(as_array(bias_ih, "bias_ih"), "bias_ih", (rows,),
+                          of="the 4H rows of weight_ih")
+    bias_hh = check_shape(as_array(bias_hh, "bias_hh"), "bias_hh", (rows,),
+                          of="the 4H rows of weight_ih")
     return np.concatenate([weight_ih, weight_hh], axis=1), bias_ih + bias_hh
 
 

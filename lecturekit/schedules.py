@@ -30,9 +30,11 @@ Lecture 4 (000_778bfa8cbc5d38d6.txt), "Momentum": ":math:`\gamma` change from
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._checks import as_array, check_int, check_positive, check_real
+from ._checks import as_array, call_schedule, check_callable, check_int, check_positive, check_real
 
 __all__ = [
     "Schedule", "constant", "step_decay", "exponential_decay", "inverse_time_decay",
@@ -54,15 +56,28 @@ class Schedule:
     """
 
     def __init__(self, name, formula, params):
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
         self.name = name
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict of the hyperparameters, got {type(params).__name__}")
         self.params = dict(params)
-        self._formula = formula
+        self._formula = check_callable(formula, "formula", "formula(t) of an array of steps")
 
     def __call__(self, t):
         steps = as_array(t, "t")
         if steps.size and steps.min() < 0:
             raise ValueError(f"t must be >= 0 (steps count from 0), got {steps.min():g}")
-        values = np.asarray(self._formula(steps), dtype=np.float64)
+        values = self._formula(steps)
+        if not (isinstance(values, (numbers.Real, np.ndarray)) and np.asarray(values).dtype.kind in "iuf"
+                and np.shape(values) in (steps.shape, ())):
+            raise TypeError(f"formula must return numbers of t's shape {steps.shape}, got "
+                            f"{type(values).__name__} of shape {np.shape(values)}")
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != steps.shape:  # a constant formula: one value for every step
+            values = np.broadcast_to(values, steps.shape).copy()
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"the schedule {self.name} (its formula) is not finite at every t")
         return float(values) if values.ndim == 0 else values
 
     def __repr__(self):
@@ -228,7 +243,9 @@ def cosine_decay(lr, *, steps, floor=0.0):
     """
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=1)
-    floor = check_real(floor, "floor", low=0, high=lr)
+    floor = check_real(floor, "floor", low=0)
+    if floor > lr:
+        raise ValueError(f"floor must be in [0, {lr:g}], got {floor:g}: at most lr")
     return Schedule(
         "cosine_decay",
         lambda t: floor + 0.5 * (lr - floor) * (1 + np.cos(np.pi * np.minimum(t, steps) / steps)),
@@ -271,7 +288,7 @@ def linear_warmup(schedule, *, warmup_steps):
     """
     _check_schedule(schedule)
     warmup_steps = check_int(warmup_steps, "warmup_steps", minimum=1)
-    start = schedule(0)
+    start = call_schedule(schedule, 0, "schedule")
 
     def formula(t):
         ramp = start * (t + 1) / warmup_steps

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_array, check_int
+from ._checks import as_array, as_int_array, check_bool, check_int
 from .losses import softmax_cross_entropy, softmax_cross_entropy_backward
 from .optim import Optimizer, minibatch_indices
 from .rng import check_rng
@@ -51,13 +51,21 @@ class History:
     step_loss: list = field(default_factory=list)
 
 
-def _labels(y, n, name):
-    y = np.asarray(y)
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{name} must be integer class labels, got dtype {y.dtype}")
+def _labels(y, n, name, xname):
+    y = as_int_array(y, name, what="integer class labels")
     if y.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) (one label per sample), got {y.shape}")
+        raise ValueError(f"{name} must have shape ({n},) (one label per sample of {xname}), "
+                         f"got {y.shape}")
+    if np.any(y < 0):
+        raise ValueError(f"{name} must hold class labels >= 0, got {y.min()}")
     return y
+
+
+def _samples(x, name):
+    x = as_array(x, name)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{name} must hold at least one sample, got shape {x.shape}")
+    return x
 
 
 def _split(data):
@@ -65,12 +73,34 @@ def _split(data):
         raise ValueError("data must be (x_train, y_train) or (x_train, y_train, x_test, y_test), "
                          f"got {type(data).__name__}"
                          + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""))
-    names = ("x_train", "y_train", "x_test", "y_test")
+    names = [f"data[{i}] ({n})" for i, n in enumerate(("x_train", "y_train", "x_test", "y_test"))]
     out = []
     for i in range(0, len(data), 2):
-        x = as_array(data[i], names[i])
-        out += [x, _labels(data[i + 1], len(x), names[i + 1])]
+        x = _samples(data[i], names[i])
+        out += [x, _labels(data[i + 1], len(x), names[i + 1], names[i])]
     return out
+
+
+def _check_model(model, *, trained):
+    needed = ("forward", "backward") if trained else ("forward",)
+    if not all(callable(getattr(model, m, None)) for m in needed) or (
+            trained and not isinstance(getattr(model, "params", None), dict)):
+        raise TypeError(f"model must be a model with {' and '.join(needed)}"
+                        + (" and a params dict" if trained else "")
+                        + f" (e.g. lecturekit.models.MLP), got {type(model).__name__}")
+
+
+def _logits(model, x, y, xname, yname):
+    """``model.forward(x)``: its logits, checked against the labels ``y``; and the cache."""
+    try:
+        logits, cache = model.forward(x)
+    except (ValueError, TypeError) as exc:  # the model's own check, said about our argument
+        raise type(exc)(f"{xname} does not fit the model: {exc}") from exc
+    k = np.shape(logits)[-1] if np.ndim(logits) == 2 else None
+    if k is not None and y.size and y.max() >= k:
+        raise ValueError(f"{yname} must hold class labels in [0, {k}) for a model with {k} "
+                         f"outputs, got {y.max()}")
+    return logits, cache
 
 
 def evaluate(model, x, y, *, batch_size=500):
@@ -91,13 +121,14 @@ def evaluate(model, x, y, *, batch_size=500):
     accuracy : float
         The fraction of samples whose arg-max logit is the label.
     """
-    x = as_array(x, "x")
-    y = _labels(y, len(x), "y")
+    _check_model(model, trained=False)
+    x = _samples(x, "x")
+    y = _labels(y, len(x), "y", "x")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     total, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
-        logits, _ = model.forward(x[start:start + batch_size])
         labels = y[start:start + batch_size]
+        logits, _ = _logits(model, x[start:start + batch_size], labels, "x", "y")
         total += softmax_cross_entropy(logits, labels) * len(labels)
         correct += int(np.sum(np.argmax(logits, axis=1) == labels))
     return total / len(x), correct / len(x)
@@ -183,6 +214,7 @@ def train(model, data, *, optimizer, epochs, batch_size, rng, progress=True):
     >>> len(h.train_loss), len(h.step_loss)
     (2, 8)
     """
+    _check_model(model, trained=True)
     x_train, y_train, *test = _split(data)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a lecturekit.optim optimiser (e.g. Adam(lr=1e-2)), "
@@ -190,8 +222,11 @@ def train(model, data, *, optimizer, epochs, batch_size, rng, progress=True):
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     check_rng(rng)
-    if not (isinstance(progress, bool) or callable(progress)):
-        raise TypeError(f"progress must be True, False or a callable, got {progress!r}")
+    if not callable(progress):
+        try:
+            progress = check_bool(progress, "progress")
+        except TypeError:
+            raise TypeError(f"progress must be True, False or a callable, got {progress!r}") from None
     line = _ProgressLine(sys.stdout) if progress is True else None
     n = len(x_train)
     n_batches = -(-n // min(batch_size, n))  # ceil: the last batch may be smaller
@@ -202,7 +237,8 @@ def train(model, data, *, optimizer, epochs, batch_size, rng, progress=True):
         losses = []
         for k in range(1, n_batches + 1):
             idx = next(batches)
-            logits, cache = model.forward(x_train[idx])
+            logits, cache = _logits(model, x_train[idx], y_train[idx], "data[0] (x_train)",
+                                    "data[1] (y_train)")
             loss = softmax_cross_entropy(logits, y_train[idx])
             grads = model.backward(softmax_cross_entropy_backward(1.0, logits, y_train[idx]), cache)
             optimizer.step(model.params, grads)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +77,12 @@ def _assign_ids(nb, previous):
         used.add(cid)
 
 
+def _kernelspec(name):
+    """The ``kernelspec`` metadata JupyterLab writes for the kernel ``name`` of this environment."""
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
 def build(source, notebook):
     """The notebook of ``source``, before execution: cells and tags from the source."""
     nb = jupytext.read(source)
@@ -97,6 +104,10 @@ def execute(source, notebook, timeout=600):
     )
     client.execute()
     nb.metadata.pop("widgets", None)
+    # JupyterLab writes the running kernel's spec into the notebook when it opens it
+    # (its language_info comes from the kernel already): store that spec, or every
+    # notebook is marked modified on open, before anything runs.
+    nb.metadata["kernelspec"] = _kernelspec(client.kernel_name)
     for cell in nb.cells:
         if cell.cell_type == "code":
             _merge_streams(cell)

@@ -256,3 +256,174 @@ def move_slider(page, box, moves=1, timeout=15):
             times.append(t)
         return times
     raise AssertionError("no slider of the explorer changed its figure")
+
+
+# ------------------------------------------------------------------ requests, offline checks
+# (tests/test_site.py and the offline tests of tests/test_e2e_browser.py)
+
+_LOOPBACK_HOSTS = {"localhost", "::1"}
+
+
+def is_loopback(url):
+    """Whether a request to ``url`` stays on this machine (127.0.0.0/8, localhost, ::1, or no host).
+
+    ``data:`` and ``about:`` URLs load nothing; a ``blob:`` URL is judged by the origin it names.
+    """
+    from urllib.parse import urlsplit
+
+    if url.startswith("blob:"):
+        url = url[len("blob:"):]
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "about", "chrome", "chrome-error", "devtools"):
+        return True
+    host = (parts.hostname or "").lower()
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def record_requests(page):
+    """A list that collects the URL of every request ``page`` makes from now on."""
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def non_loopback(urls):
+    """The URLs among ``urls`` that would leave the machine."""
+    return sorted({u for u in urls if not is_loopback(u)})
+
+
+@contextlib.contextmanager
+def static_site(folder):
+    """Serve ``folder`` over HTTP on 127.0.0.1 (a free port) from a thread; yield the base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def site_missing():
+    """Why the static site's browser tests cannot run here (None when they can)."""
+    if chromium_path() is None:
+        return "Chromium is not installed (Debian: apt-get install -y chromium)"
+    for module in ("playwright", "sphinx", "myst_nb", "sphinx_book_theme"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"the Python package {module} is not installed (pip install -e '.[test]')"
+    vendored = ROOT / "site" / "_vendor"
+    if not any(vendored.glob("mathjax-*/tex-mml-chtml.js")) and shutil.which("npm") is None \
+            and not os.environ.get("LECTUREKIT_MATHJAX"):
+        return "npm is missing, so the site cannot vendor MathJax (Debian: apt-get install -y npm)"
+    return None
+
+
+def copy_repository(dest):
+    """Copy what a clone shows at its top level (README, configs, notebooks, data) to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("README.md", "pyproject.toml", "jupytext.toml", "voila.json"):
+        if (ROOT / name).is_file():
+            shutil.copy(ROOT / name, dest / name)
+    for folder in ("notebooks", "data", "exercises"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, dest / folder,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+@contextlib.contextmanager
+def jupyter_lab_at(root, open_path, workdir):
+    """JupyterLab started as the README says: root ``root``, ``open_path`` opened; yield (base, url).
+
+    ``url`` is the address JupyterLab would open in the browser (read from the
+    ``jpserver-file-to-run-*-open.html`` file it writes for the file to open), with the token.
+    """
+    argv = ["jupyter", "lab", f"--ServerApp.root_dir={root}", str(Path(root) / open_path),
+            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={workdir / 'workspaces'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    with _server(argv, f"/api/status?token={TOKEN}", workdir) as base:
+        opened = sorted((workdir / "runtime").glob("jpserver-file-to-run-*-open.html"))
+        url = None
+        if opened:
+            import re
+
+            match = re.search(r'href="([^"]+)"', opened[-1].read_text(encoding="utf-8"))
+            url = match.group(1) if match else None
+        yield base, url
+
+
+@contextlib.contextmanager
+def voila_offline(workdir, notebook):
+    """Voilà as the README runs it from the repository's folder: with its voila.json.
+
+    The repository's ``voila.json`` chooses the ``lecturekit`` template (Voilà's
+    lab template less its FontAwesome CDN links) and leaves out the JupyterLab-only
+    extensions; ``--Voila.config_file_paths`` reads it as starting in ``ROOT`` would.
+    """
+    notebooks = copy_notebooks(workdir / "notebooks")
+    argv = ["voila", str(notebooks / notebook), "--Voila.ip=127.0.0.1",
+            f"--Voila.config_file_paths={json.dumps([str(ROOT)])}"]
+    with _server(argv, "/voila/static/voila.js", workdir) as base:
+        yield base
+
+
+# JavaScript: whether the notebook in front is marked modified.
+_DIRTY = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+
+
+def open_in_lab(page, base, notebook, timeout=180):
+    """Open ``notebook`` (a path under the server's root) in its own workspace; wait for its kernel."""
+    workspace = Path(notebook).stem
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{notebook}?token={TOKEN}")
+    page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=timeout * 1000)
+
+
+def open_another(page, notebook, timeout=180):
+    """Open ``notebook`` in the JupyterLab already on ``page`` (no reload); wait for its kernel."""
+    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", notebook)
+    page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=timeout * 1000)
+
+
+def dirty_after_open(page, seconds=3.0):
+    """Whether the notebook in front is, or within ``seconds`` becomes, marked modified."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if page.evaluate(_DIRTY):
+            return True
+        time.sleep(0.25)
+    return bool(page.evaluate(_DIRTY))
+
+
+def lab_root_names(page):
+    """The names at the root of JupyterLab's file browser (the server's root folder)."""
+    return page.evaluate("""async () => {
+      const listing = await window.jupyterapp.serviceManager.contents.get('', {content: true});
+      return listing.content.map(item => item.name);
+    }""")
+
+
+def save_in_lab(page, path, timeout=30):
+    """Save the notebook in front and wait until the server has written ``path``."""
+    before = Path(path).stat().st_mtime_ns if Path(path).exists() else None
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Path(path).exists() and Path(path).stat().st_mtime_ns != before \
+                and not page.evaluate(_DIRTY):
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"{path} was not saved within {timeout} s")

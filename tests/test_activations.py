@@ -152,5 +152,5 @@ def test_bad_input_names_the_argument():
         leaky_relu([1.0], negative_slope=-1.0)
     with pytest.raises(ValueError, match=r"axis must be in \[-2, 2\) for a 2-D x, got 2"):
         softmax(np.ones((2, 2)), axis=2)
-    with pytest.raises(ValueError, match="activation must be one of .* got 'gelu'"):
+    with pytest.raises(ValueError, match="name must be one of .* got 'gelu'"):
         activation_kernels("gelu")

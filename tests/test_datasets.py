@@ -77,5 +77,5 @@ def test_tampered_copy_raises_naming_the_file_and_both_hashes(tmp_path):
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\), got 1"):
         load_digits(test_fraction=1.0)
-    with pytest.raises(FileNotFoundError, match=r"no digits file at"):
+    with pytest.raises(FileNotFoundError, match=r"path: no such file"):
         load_digits(path="/nonexistent/digits.csv.gz")

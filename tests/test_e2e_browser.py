@@ -12,6 +12,7 @@ Screenshots of each notebook's first explorer go to ``screenshots/`` (git-ignore
 """
 
 import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,108 @@ def test_voila_serves_a_notebook_with_code_hidden_math_rendered_and_live_sliders
         box.screenshot(path=str(SHOTS / "voila.png"))
         assert page.get_by_text("Error displaying widget").count() == 0
         page.close()
+
+
+# ------------------------------------------------------------------ set-up and offline (issue 22)
+
+def _committed_state():
+    """``git status`` of notebooks/ and exercises/, and each committed notebook's bytes."""
+    import hashlib
+    import subprocess
+
+    status = subprocess.run(["git", "status", "--porcelain", "--", "notebooks", "exercises"],
+                            cwd=ROOT, capture_output=True, text=True).stdout
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    return status, digests
+
+
+def test_lab_opens_at_the_repository_root_with_start_here_and_no_notebook_dirty_on_open(
+        chromium, tmp_path):
+    # The README's command, in a copy of the repository: jupyter lab --ServerApp.root_dir=. notebooks/00-...
+    repo = browser.copy_repository(tmp_path / "repo")
+    start = "notebooks/00-start-here.ipynb"
+    with browser.jupyter_lab_at(repo, start, tmp_path) as (base, url):
+        assert url is not None and url.split("?")[0].endswith(f"/lab/tree/{start}"), url
+        page = chromium.new_page(viewport={"width": 1366, "height": 768})
+        requests = browser.record_requests(page)
+        try:
+            page.goto(url if "token=" in url else f"{url}?token={browser.TOKEN}")
+            page.wait_for_function(browser._KERNEL_READY, arg=start, timeout=180_000)
+            names = browser.lab_root_names(page)
+            assert {"README.md", "notebooks", "data"} <= set(names), f"the file browser's root holds {names}"
+            dirty = {start: browser.dirty_after_open(page)}
+            browser.shutdown_kernels(base)
+            for nb in LECTURE_NOTEBOOKS:
+                browser.open_another(page, f"notebooks/{nb}")
+                dirty[nb] = browser.dirty_after_open(page)
+                page.evaluate("window.jupyterapp.commands.execute('application:close-all')")
+                browser.shutdown_kernels(base)
+        finally:
+            page.close()
+    marked = [nb for nb, d in dirty.items() if d]
+    assert marked == [], (f"marked modified on open, before anything ran: {marked} (store them as "
+                          "JupyterLab does: python scripts/execute_notebooks.py)")
+    assert browser.non_loopback(requests) == [], "JupyterLab made requests beyond the machine"
+
+
+def test_run_all_in_the_workspace_leaves_the_committed_notebooks_and_git_status_clean(
+        chromium, tmp_path):
+    import subprocess
+    import sys
+
+    assert subprocess.run(["git", "check-ignore", "-q", "workspace/x.ipynb"], cwd=ROOT).returncode == 0, \
+        "workspace/ is not git-ignored"
+    before = _committed_state()
+    workspace = tmp_path / "workspace"
+    made = subprocess.run([sys.executable, str(ROOT / "scripts" / "workspace.py"), "--dir", str(workspace),
+                           "--no-lab"], capture_output=True, text=True, cwd=ROOT)
+    assert made.returncode == 0, made.stderr
+    start = "lecturekit/notebooks/00-start-here.ipynb"
+    copy = workspace / start
+    assert copy.is_file() and len(list(copy.parent.glob("*.ipynb"))) == len(before[1])
+    original = copy.read_bytes()
+    with browser.jupyter_lab_at(workspace, start, tmp_path) as (base, url):
+        page = chromium.new_page(viewport={"width": 1366, "height": 768})
+        requests = browser.record_requests(page)
+        try:
+            # A copy is opened without jupytext's pairing (no jupytext.toml there): the
+            # notebook as stored must be what JupyterLab would store.
+            browser.open_in_lab(page, base, start)
+            assert not browser.dirty_after_open(page), (
+                f"{start} is marked modified on open, before anything ran (store the notebooks as "
+                "JupyterLab does: python scripts/execute_notebooks.py)")
+            state = browser.run_all_in_lab(page, base, start)
+            assert state["errors"] == [], f"{start} printed errors: {state['errors']}"
+            browser.save_in_lab(page, copy)
+            # The notebooks' links to the notes (../../shared/lectures/NAME) open in the workspace.
+            notes = workspace / "shared" / "lectures"
+            if notes.exists():
+                name = sorted(p.name for p in notes.glob("*.txt"))[0]
+                req = urllib.request.Request(f"{base}/api/contents/shared/lectures/{name}?content=0",
+                                             headers={"Authorization": f"token {browser.TOKEN}"})
+                with urllib.request.urlopen(req) as r:
+                    assert r.status == 200
+        finally:
+            page.close()
+            browser.shutdown_kernels(base)
+    assert copy.read_bytes() != original, "Run All and save did not write the workspace copy"
+    assert _committed_state() == before, "running a notebook changed the committed notebooks"
+    assert browser.non_loopback(requests) == [], "JupyterLab made requests beyond the machine"
+
+
+def test_voila_as_the_readme_runs_it_requests_nothing_beyond_the_machine(chromium, tmp_path):
+    with browser.voila_offline(tmp_path, VOILA_NOTEBOOK) as base:
+        page = chromium.new_page(viewport={"width": 1366, "height": 768})
+        requests = browser.record_requests(page)
+        errors = []
+        page.on("console", lambda m: errors.append(m.text[:200]) if m.type == "error" else None)
+        try:
+            page.goto(base, timeout=180_000)
+            box = browser.first_explorer(page)
+            browser.move_slider(page, box, moves=1)
+            assert page.locator("mjx-container").count() > 0
+        finally:
+            page.close()
+    assert browser.non_loopback(requests) == [], "Voilà made requests beyond the machine"
+    assert errors == [], f"console errors in Voilà: {errors}"

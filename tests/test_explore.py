@@ -7,8 +7,10 @@ imported by the package or not in its ``__all__``.
 """
 
 import importlib
+import numbers
 import pkgutil
 import re
+import string
 import subprocess
 import sys
 
@@ -22,7 +24,7 @@ from matplotlib.text import Text
 from scipy.optimize import minimize
 
 from lecturekit import explore
-from lecturekit.explore import EXPLORERS, Choice, Slider, Toggle
+from lecturekit.explore import EXPLORERS, Choice, InvalidSetting, Slider, Toggle
 from lecturekit.explore.batchnorm import _minibatches
 from lecturekit.models import LeNet
 from lecturekit.optim import SGD
@@ -91,6 +93,18 @@ def sweep(cls, seed=0):
     return combos
 
 
+def _template_regex(template):
+    """A regex that matches ``template`` formatted with any values: its text, any fields."""
+    return "".join(re.escape(text) + (".+?" if field is not None else "")
+                   for text, field, _, _ in string.Formatter().parse(template))
+
+
+def declared(explorer, message):
+    """Whether ``message`` is one of the explorer's declared ``messages``, formatted."""
+    return any(re.fullmatch(_template_regex(t), message, flags=re.DOTALL)
+               for t in explorer.messages.values())
+
+
 def _structure(explorer):
     """How many axes and artists the figure holds."""
     return len(explorer.fig.axes), [len(ax.get_children()) for ax in explorer.fig.axes], \
@@ -143,6 +157,8 @@ def test_sweep_every_control_draws_finite_data_or_a_message(explorer):
         assert isinstance(result, dict)
         if "error" in result:
             assert explorer.message == result["error"] and result["error"]
+            # From the declared list: no exception text from inside the code in a figure.
+            assert declared(explorer, explorer.message), (params, explorer.message)
         else:
             assert explorer.message is None
             assert non_finite_data(explorer) == [], params
@@ -166,24 +182,86 @@ def test_same_parameters_give_the_same_picture(explorer):
         assert first.keys() == again.keys()
 
 
-def test_every_control_changes_the_picture_somewhere(explorer):
+def _grid_of(spec):
+    """Every value of a control in order (its whole sweep: all values, for the few we have)."""
+    return spec.sweep_values(interior=10**6)
+
+
+def _moves(spec, value, limit=None):
+    """Where a student could move a control from ``value``: the grid neighbours and both ends
+    (a Choice, Toggle or other control: every other value), inside ``limit`` if narrowed."""
+    grid = _grid_of(spec)
+    if isinstance(spec, Slider):
+        i = int(np.argmin([abs(v - value) for v in grid]))
+        grid = [grid[j] for j in sorted({i - 1, i + 1, 0, len(grid) - 1}) if 0 <= j < len(grid)]
+    return [v for v in grid if not _same(v, value)
+            and (limit is None or limit[0] <= v <= limit[1])]
+
+
+def _enabled_and_disabled_act_as_declared(explorer, state, names=None):
+    """In ``state`` (no message), move each control (or those of ``names``): an enabled one
+    must change the picture, a disabled one (in ``inactive``) must not. Returns the enabled."""
+    cls = type(explorer)
+    explorer.update(**state)
+    assert explorer.message is None, state
+    base, before = dict(explorer.params), explorer.png
+    notes = explorer.inactive(base)
+    assert set(notes) <= set(explorer.controls), notes
+    assert all(isinstance(n, str) and n for n in notes.values()), notes
+    limits = explorer.limits(base)
+    for name in names or explorer.controls:
+        changed = []
+        for value in _moves(explorer.controls[name], base[name], limits.get(name)):
+            explorer.update(**{**base, name: value})
+            if explorer.png != before:
+                changed.append(value)
+                if name not in notes:
+                    break
+        if name in notes:
+            assert not changed, (f"{cls.__name__}: {name!r} is disabled ({notes[name]!r}) at "
+                                 f"{base}, but moving it to {changed} changed the picture")
+        elif _moves(explorer.controls[name], base[name], limits.get(name)):
+            assert changed, (f"{cls.__name__}: {name!r} is enabled at {base}, but no move "
+                             f"changed the picture: disable it in inactive(), with a note")
+    explorer.update(**base)
+    return {n for n in (names or explorer.controls) if n not in notes}
+
+
+def test_enabled_controls_change_the_picture_and_disabled_ones_do_not(explorer):
+    # Per state: the defaults and two random states without a message. Then each control
+    # that was disabled in all of them is tried in a random state where it is enabled, so
+    # every control changes the picture somewhere.
     cls = type(explorer)
     rng = np.random.default_rng(2)
-    starts = [_defaults(cls)] + [{n: s.sample(rng) for n, s in cls.controls.items()}
-                                 for _ in range(3)]
-    for name, spec in cls.controls.items():
-        changed = False
-        for start in starts:
-            explorer.update(**start)
-            before = explorer.png
-            for value in spec.sweep_values():
-                if value != explorer.params[name]:
-                    explorer.update(**{name: value})
-                    changed |= explorer.png != before
-                    break
-            if changed:
-                break
-        assert changed, f"{cls.__name__}: moving {name!r} never changed the picture"
+
+    def valid_state(want=None):
+        for _ in range(300):
+            state = {n: s.sample(rng) for n, s in cls.controls.items()}
+            merged = explorer._merged(state, "peek")  # as update clamps them
+            if want is not None and want in explorer.inactive(merged):
+                continue
+            if "error" not in explorer.peek(**state):
+                return state
+        raise AssertionError(f"{cls.__name__}: no valid state found" +
+                             (f" with {want!r} enabled" if want else ""))
+
+    enabled = set()
+    for state in (_defaults(cls), valid_state(), valid_state()):
+        enabled |= _enabled_and_disabled_act_as_declared(explorer, state)
+    for name in set(cls.controls) - enabled:
+        _enabled_and_disabled_act_as_declared(explorer, valid_state(want=name), [name])
+    # and the widget shows it: disabled inputs (and Play buttons), the note in the tooltip
+    assert explorer.widget is not None  # built
+    for state in (_defaults(cls), valid_state()):
+        explorer.update(**state)
+        notes = explorer.inactive(explorer.params)
+        for name, view in explorer.views.items():
+            assert view.input.disabled == (name in notes), name
+            if view.play is not None:
+                assert view.play.disabled == (name in notes)
+            if name in notes:
+                shown = view.input.description if view.label is None else view.label.value
+                assert notes[name] in view.input.tooltip and notes[name] in shown
 
 
 def test_widget_callbacks_redraw_the_image(explorer):
@@ -204,7 +282,7 @@ def test_widget_callbacks_redraw_the_image(explorer):
             continue
         before = image.value
         control.value = new
-        assert explorer.params[name] == pytest.approx(new)
+        assert _same(explorer.params[name], new) or explorer.params[name] == pytest.approx(new)
         assert image.value == explorer.png
         moved += image.value != before
     assert moved >= 1
@@ -241,6 +319,276 @@ def test_peek_returns_what_update_would_and_moves_nothing(explorer):
 def test_unknown_parameter_is_a_type_error(explorer):
     with pytest.raises(TypeError, match="unknown parameter"):
         explorer.update(not_a_control=1)
+
+
+def _rejected_values(spec):
+    """(value, exception type) pairs a control must refuse: one step past each end (or an
+    option it does not have) and values of a wrong type."""
+    if isinstance(spec, Slider):
+        if spec.log:
+            ends = [spec.min / 10**spec.step, spec.max * 10**spec.step]
+        else:
+            ends = [spec.min - spec.step, spec.max + spec.step]
+        wrong = [str(spec.initial), None, True]
+        if spec.integer:
+            wrong.append(spec.min + 0.5)  # between two integers
+            ends.append(spec.min + spec.step + 1) if spec.step > 1 else None  # off the grid
+        return [(v, ValueError) for v in ends] + [(v, TypeError) for v in wrong]
+    if isinstance(spec, Choice):
+        first = spec.options[0]
+        outside = ([f"not {first}"] if isinstance(first, str) else
+                   [max(spec.options) + 1, min(spec.options) - 1])
+        return [(v, ValueError) for v in outside] + [(v, TypeError) for v in ([first], None)]
+    if isinstance(spec, Toggle):
+        return [(v, TypeError) for v in (1, "yes", None)]
+    # another control of the protocol: its first and last values, one step further
+    ends = [(np.asarray(spec.sweep_values()[0]) - spec.step).tolist(),
+            (np.asarray(spec.sweep_values()[-1]) + spec.step).tolist()]
+    return [(v, ValueError) for v in ends] + [(v, TypeError) for v in ("text", None)]
+
+
+def _widget_values(explorer):
+    return {name: control.value for name, control in explorer.inputs.items()}
+
+
+def test_a_rejected_value_names_its_control_and_leaves_the_explorer_exactly_as_it_was(explorer):
+    # The issue's "one rejected update breaks an explorer for good": every control, one step
+    # past each end and a wrong type, by update() and by peek().
+    cls = type(explorer)
+    explorer.update(**_defaults(cls))
+    assert explorer.widget is not None  # built
+    params, png, widgets = dict(explorer.params), explorer.png, _widget_values(explorer)
+    for name, spec in explorer.controls.items():
+        label = spec.description or name
+        for value, error in _rejected_values(spec):
+            for call in (explorer.update, explorer.peek):
+                with pytest.raises(error) as info:
+                    call(**{name: value})
+                text = str(info.value)
+                assert repr(label) in text and name in text, text  # the label and the name
+                if isinstance(spec, Slider):  # what it allows
+                    assert f"{spec.min:g}" in text and f"{spec.max:g}" in text, text
+                if isinstance(spec, Choice):
+                    assert all(repr(o) in text for o in spec.options), text
+                if isinstance(value, (str, numbers.Number)):  # the value given
+                    assert repr(value) in text or f"got {value}" in text, text
+                assert explorer.params == params, (name, value)
+                assert explorer.png == png and explorer.image.value == png, (name, value)
+                assert _widget_values(explorer) == widgets, (name, value)
+    # the figure itself was not touched (a render now is the same picture), and it still moves
+    assert explorer.render_png() == png
+    other = {n: s.sample(np.random.default_rng(4)) for n, s in cls.controls.items()}
+    explorer.update(**other)
+    assert explorer.update(**params) is not None and explorer.png == png
+
+
+@pytest.mark.parametrize("cls, params, label", [
+    # the crashes of issue 14, one step past a slider's end: now the control's own error
+    ("BatchNormRunningExplorer", dict(steps=101), "'training steps' (steps)"),
+    ("PoolingShiftExplorer", dict(digit=10), "'digit'"),
+    ("ConvArithmeticExplorer", dict(stride=0), "(stride)"),
+    ("DropoutExplorer", dict(samples=0), "(samples)"),
+    ("LSTMMemoryExplorer", dict(steps=110), "(steps)"),
+    ("ConvArithmeticExplorer", dict(size=2.5), "(size)"),      # was "n must be an integer"
+    ("ResNetExplorer", dict(seed=-1), "'seed' must be"),       # was "seed must be ..."
+])
+def test_values_outside_a_control_raise_its_error_not_one_from_inside(cls, params, label):
+    cls = getattr(explore, cls)
+    with pytest.raises((ValueError, TypeError), match=re.escape(label)) as info:
+        cls(**params)
+    assert str(info.value).startswith(f"{cls.__name__}(): ")  # where, then the control
+
+
+def test_play_buttons_start_at_their_controls_value_and_follow_it():
+    # A Play button made without the value (and linked onto the slider) opened every such
+    # explorer at its slider's minimum.
+    played = 0
+    for cls in EXPLORERS:
+        for name, spec in cls.controls.items():
+            if not getattr(spec, "play", False):
+                continue
+            grid = _grid_of(spec)
+            value, other = grid[len(grid) // 2], grid[1]
+            e = cls(**{name: value})
+            value = e.params[name]  # clamped to limits() (the conv explorer's output cells)
+            assert value != spec.min
+            assert e.widget is not None  # built
+            play, control = e.views[name].play, e.inputs[name]
+            assert control.value == value and play.value == value, cls.__name__
+            assert (play.min, play.max, play.step) == (control.min, control.max, control.step)
+            # In the browser the links copy from the slider onto the Play button, never back.
+            assert e.views[name].links and all(link.source[0] is control
+                                               for link in e.views[name].links)
+            e.update(**{name: other})
+            assert play.value == control.value == other
+            played += 1
+    assert played >= 8
+
+
+def test_play_button_follows_a_narrowed_range():
+    e = explore.ConvArithmeticExplorer(size=5, kernel=3, position=8)
+    assert e.widget is not None  # built
+    play = e.views["position"].play
+    assert play.value == 8 and play.max == 8
+    e.inputs["stride"].value = 2  # four output cells
+    assert (play.value, play.max) == (3, 3) == (e.inputs["position"].value, e.inputs["position"].max)
+
+
+class _Messages(explore.Explorer):
+    """Not registered: declared messages, an undeclared key, and a bug, to test the mechanism."""
+
+    controls = {"case": Choice(("fine", "message", "undeclared", "bug")), "x": Slider(0, 3)}
+    messages = {"too_big": "x = {x} is too big for {case}."}
+    figsize = (2.0, 1.0)
+
+    def build(self, fig):
+        self.text = fig.text(0.1, 0.5, "")
+
+    def compute(self, *, case, x):
+        if case == "message":
+            raise self.invalid("too_big", x=x, case=case)
+        if case == "undeclared":
+            raise self.invalid("not_declared", x=x)
+        if case == "bug":
+            raise ValueError("an internal error text")
+        return {"x": x}
+
+    def draw(self, r):
+        self.text.set_text(str(r["x"]))
+
+
+def test_messages_come_from_the_declared_list_and_other_exceptions_propagate():
+    e = _Messages(x=1)
+    assert _Messages not in EXPLORERS
+    r = e.update(case="message", x=2)
+    assert r == {"error": "x = 2 is too big for message."} and e.message == r["error"]
+    assert declared(e, e.message) and not declared(e, "an internal error text")
+    assert e.peek(case="message", x=3) == {"error": "x = 3 is too big for message."}
+    png, params = e.png, dict(e.params)
+    for case, error in (("bug", ValueError), ("undeclared", KeyError)):
+        with pytest.raises(error):  # a bug: raised, never drawn
+            e.update(case=case)
+        with pytest.raises(error):
+            e.peek(case=case)
+        assert e.params == params and e.png == png and e.message == r["error"]
+    assert "error" not in e.update(case="fine") and e.message is None
+    assert isinstance(e.invalid("too_big", x=1, case="c"), InvalidSetting)
+    assert not issubclass(InvalidSetting, ValueError)  # a ValueError of the maths is a bug
+
+
+def test_sweep_check_rejects_a_message_that_is_not_declared():
+    e = explore.ConvArithmeticExplorer()
+    text = e.update(size=2, kernel=4, padding=0, dilation=1, stride=1, transposed=False)["error"]
+    assert declared(e, text)
+    assert not declared(e, "the kernel (dilated size d*(F-1)+1 = 4) is larger than the padded "
+                           "input (2 + padding 0 = 2)")  # the library's own text, as drawn before
+
+
+def test_control_specs_validate_and_normalise():
+    s = Slider(1, 9, 2, 3, "odd n")
+    assert s.validate("n", np.int64(5)) == 5 and type(s.validate("n", np.int64(5))) is int
+    for bad in (4, 11, -1):
+        with pytest.raises(ValueError, match=r"'odd n' \(n\) must be an integer from 1 to 9 in "
+                                             r"steps of 2, got"):
+            s.validate("n", bad)
+    for bad in (3.0, "3", True, None):
+        with pytest.raises(TypeError, match=r"'odd n' \(n\)"):
+            s.validate("n", bad)
+    f = Slider(0.0, 1.0, 0.1, 0.5, "p")
+    assert f.validate("p", 1) == 1.0 and type(f.validate("p", 1)) is float
+    assert f.validate("p", 0.33) == 0.33  # off the grid: a notebook may pass it
+    for bad in (-0.1, 1.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="from 0 to 1"):
+            f.validate("p", bad)
+    log = Slider(1e-3, 1.0, 0.25, 0.1, "lr", log=True)
+    assert log.validate("lr", 10 ** np.log10(1e-3)) == pytest.approx(1e-3)
+    with pytest.raises(ValueError):
+        log.validate("lr", 1.5)
+    c = Choice((16, 32, 64), 64, "width")
+    assert c.validate("width", np.int64(32)) == 32 and c.validate("width", 32.0) == 32
+    with pytest.raises(TypeError):
+        c.validate("width", True)  # True == 1, but not an option
+    with pytest.raises(TypeError, match="one of 16, 32, 64"):
+        c.validate("width", "32")
+    t = Choice(("a", "b"))
+    assert t.validate("t", np.str_("b")) == "b"
+    with pytest.raises(ValueError, match=r"'t' must be one of 'a', 'b', got 'c'"):
+        t.validate("t", "c")
+    assert Toggle().validate("on", np.bool_(True)) is True
+    with pytest.raises(TypeError):
+        Toggle().validate("on", 1)
+    assert Slider(0, 1, help="the whole text").help == "the whole text"
+
+
+def test_controls_are_laid_out_label_above_with_room_for_the_track():
+    from lecturekit.explore._controls import _PLAY_WIDTH, CONTROL_WIDTH, MIN_TRACK, STYLE
+
+    e = explore.OptimizerExplorer()
+    assert e.widget is not None  # built
+    assert "lk-explorer" in e.widget._dom_classes and STYLE in [
+        c.value for c in e.widget.children[0].children if hasattr(c, "value")]
+    for name, view in e.views.items():
+        assert view.box.layout.width == f"{CONTROL_WIDTH}px"
+        if isinstance(view.spec, (Slider, Choice)):  # the label a line of its own, above
+            assert view.input.style.description_width == "100%"
+            assert view.input.layout.flex_flow == "row wrap"
+        assert view.text == (view.spec.description or name) and view.text in \
+            view.input.description
+    notes = e.inactive(e.params)
+    assert notes and all(e.views[n].shown_label == f"{e.views[n].text} · {note}"
+                         for n, note in notes.items())
+    # with a Play button and a readout (at most ~56 px), the track keeps MIN_TRACK or more
+    assert CONTROL_WIDTH - _PLAY_WIDTH - 72 - 20 >= MIN_TRACK  # readout 72 px, margins 20 px
+    assert 3 * (CONTROL_WIDTH + 10) <= 934  # three per row in JupyterLab's output at 1366x768
+    # the image is shown at the figure's size, never enlarged
+    assert e.image.layout.max_width == f"{e.width_px}px" == f"{round(e.figsize[0] * e.dpi)}px"
+
+
+def test_describe_and_shown_say_what_the_page_should_show():
+    e = explore.NormAxesExplorer(kind="batch")
+    bundle = e._repr_mimebundle_()
+    assert bundle and explore.Explorer.shown()[-1] is e
+    d = e.describe()
+    assert d["class"] == "NormAxesExplorer" and d["params"] == d["code_params"] == e.params
+    assert d["widget_values"] == e.params and d["inactive"] == ["sample"]
+    assert d["labels"]["sample"] == e.views["sample"].shown_label and " · " in d["labels"]["sample"]
+    assert d["message"] is None and d["message_declared"]
+    e.inputs["kind"].value = "instance"  # a widget's move is not the code's
+    d = e.describe()
+    assert d["params"]["kind"] == "instance" and d["code_params"]["kind"] == "batch"
+    assert d["inactive"] == [] and d["widget_values"] == d["params"]
+    c = explore.ConvArithmeticExplorer()
+    c.update(size=2, kernel=4)
+    assert c.describe()["message"] and c.describe()["message_declared"]
+    c.show_message("drawn by hand")
+    assert not c.describe()["message_declared"]
+
+
+def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size():
+    import io
+
+    import PIL.Image
+
+    class Sharp(explore.ConvArithmeticExplorer):
+        scale = 2
+
+    e, plain = Sharp(), explore.ConvArithmeticExplorer()
+    assert Sharp not in EXPLORERS
+    big, small = (PIL.Image.open(io.BytesIO(x.png)) for x in (e, plain))
+    assert big.size == (2 * small.size[0], 2 * small.size[1])
+    assert PIL.Image.open(io.BytesIO(e.snapshot_png())).size == small.size
+    assert e.widget is not None  # built
+    assert e.image.layout.max_width == f"{small.size[0]}px"  # shown at the figure's size
+    assert e.result["m"] == plain.result["m"]
+    # The same picture at twice the pixels, also where an explorer places figure images in
+    # device pixels (the filters' photograph and edge map).
+    for cls in (explore.ConvArithmeticExplorer, explore.FiltersExplorer):
+        sharp = type("Sharp", (cls,), {"scale": 2})()
+        big = PIL.Image.open(io.BytesIO(sharp.png)).convert("RGB")
+        small = PIL.Image.open(io.BytesIO(cls().png)).convert("RGB")
+        diff = np.abs(np.asarray(big.resize(small.size, PIL.Image.Resampling.BOX), float)
+                      - np.asarray(small, float))
+        assert diff.mean() < 3, cls.__name__
 
 
 def test_explore_uses_neither_pyplot_nor_a_backend():
@@ -572,7 +920,7 @@ def test_filters_explorer_output_is_the_cross_correlation_of_scipy():
     image = sample_image(step=STEP)
     e = explore.FiltersExplorer()
     for name in ("sobel_x", "laplacian", "custom"):
-        r = e.update(filter=name, k00=1.0, k11=-2.0, k22=0.5)
+        r = e.update(filter=name, kernel=((1.0, 0.0, 0.0), (0.0, -2.0, 0.0), (0.0, 0.0, 0.5)))
         ref = correlate(image, r["kernel"], mode="constant")
         np.testing.assert_allclose(r["output"], ref, atol=1e-12)
 

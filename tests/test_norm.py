@@ -394,7 +394,7 @@ def test_class_backward_passes_gradcheck_and_matches_the_functions_in_both_modes
 
 def test_a_batch_of_one_in_training_raises_like_pytorch():
     with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, "
-                                         r"got input of shape \(1, 3\)"):
+                                         r"got x of shape \(1, 3\)"):
         BatchNorm(3).forward(np.ones((1, 3)))
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         batch_norm(np.ones((1, 2, 1, 1)), np.ones(2), np.zeros(2))

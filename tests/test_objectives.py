@@ -267,9 +267,13 @@ def test_noisy_finite_sum_bad_input():
     with pytest.raises(ValueError, match=r"^offsets must be 2-D"):
         NoisyFiniteSum(quadratic, np.zeros(3))
     F = noisy_finite_sum(quadratic, 8, noise=1.0, rng=default_rng(0))
-    for idx in ([], [0.5, 1.5], [[0, 1]]):
+    for idx in ([], [[0, 1]]):
         with pytest.raises(ValueError, match=r"^idx must be a non-empty 1-D array of sample indices"):
             F.grad(np.zeros(2), idx)
+    with pytest.raises(TypeError, match=r"^idx must be sample indices, got dtype float64"):
+        F.grad(np.zeros(2), [0.5, 1.5])
+    with pytest.raises(ValueError, match=r"^idx must hold sample indices in \[0, 8\)"):
+        F.grad(np.zeros(2), [0, 8])
 
 # ---------------------------------------------------------------- reparameterisation
 

@@ -377,7 +377,7 @@ def test_mismatched_shapes_raise_naming_the_index_and_shapes():
 
 
 def test_mismatched_structures_raise():
-    with pytest.raises(ValueError, match=r"one gradient per parameter \(2\), got 1"):
+    with pytest.raises(ValueError, match=r"one gradient per parameter \(2 in params\), got 1"):
         GD(lr=0.1).step([np.zeros(2), np.zeros(2)], [np.zeros(2)])
     with pytest.raises(ValueError, match=r"grads must have the keys of params"):
         GD(lr=0.1).step({"w": np.zeros(2)}, {"v": np.zeros(2)})

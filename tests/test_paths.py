@@ -18,7 +18,7 @@ def test_data_dir_from_checkout_is_the_repository_data_folder():
 
 
 def test_missing_data_file_names_the_file():
-    with pytest.raises(FileNotFoundError, match="no data file 'nope.txt'"):
+    with pytest.raises(FileNotFoundError, match="name = 'nope.txt': no such data file"):
         data_path("nope.txt")
 
 

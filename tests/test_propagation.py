@@ -295,3 +295,70 @@ def test_expected_variances_overflow_to_inf_not_nan(activation):
         # n Var(w) E[g'(z)^2] >> 1, so the gradient still grows towards the input
         assert np.all(fwd <= 1) and np.all(np.isfinite(pre))
         assert np.all(np.isfinite(bwd)) and bwd[0] > bwd[1] > bwd[2] > 1
+
+
+def _normal_mean_by_quad(f):
+    """E f(x) for x ~ N(0, 1), f even, by scipy.integrate.quad to a relative 1e-12: no absolute
+    tolerance, so that an expectation of 1e-100 is as accurate as one of 1."""
+    from scipy import integrate
+
+    pdf = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    return 2 * integrate.quad(lambda x: f(x) * pdf(x), 0, np.inf, epsabs=0, epsrel=1e-12,
+                              limit=200)[0]
+
+
+def _recursion_by_quad(widths, v, activation):
+    """The mean-field recursion of expected_variances, each expectation by quadrature."""
+    second, fwd, pre, slope = 1.0, [], [], []
+    for l in range(len(v)):
+        q = widths[l] * v[l] * second
+        sd = math.sqrt(q)
+        if activation == "tanh":  # odd: Var tanh(z) = E tanh(z)^2
+            var = _normal_mean_by_quad(lambda x, sd=sd: math.tanh(sd * x) ** 2)
+            second = var
+            s = _normal_mean_by_quad(lambda x, sd=sd: (1 - math.tanh(sd * x) ** 2) ** 2)
+        else:  # sigmoid(z) - 1/2 = tanh(z/2)/2, written so (sigmoid(z) - 0.5 would round away)
+            var = _normal_mean_by_quad(lambda x, sd=sd: (math.tanh(sd * x / 2) / 2) ** 2)
+            second = 0.25 + var
+
+            def s_prime_sq(x, sd=sd):
+                sig = 1 / (1 + math.exp(-sd * x))
+                return (sig * (1 - sig)) ** 2
+
+            s = _normal_mean_by_quad(s_prime_sq)
+        fwd.append(var)
+        pre.append(q)
+        slope.append(s)
+    upstream, bwd = 1.0, []
+    for l in reversed(range(len(v))):
+        upstream *= widths[l + 1] * v[l] * slope[l]
+        bwd.append(upstream)
+    return np.array(fwd), np.array(pre), np.array(bwd[::-1])
+
+
+@pytest.mark.parametrize("activation, std, taper", [
+    ("tanh", 0.001, 1), ("tanh", 0.01, 0.25), ("tanh", 0.01, 2), ("tanh", 0.01, 8),
+    ("sigmoid", 0.001, 1), ("sigmoid", 0.001, 8),
+])
+def test_expected_variances_are_exact_and_positive_for_tiny_preactivations(activation, std, taper):
+    # The InitExplorer's settings that showed "math domain error": init "normal" with a small
+    # std, 30 layers of the widest width 64, tapered (n_L / n_0 = taper) as the explorer does.
+    # With tanh, Var z shrinks by about n std^2 per layer, to 1e-100 and below: 1 - E sech^2(z)
+    # was rounding there, then negative, and the next sqrt failed. With the sigmoid,
+    # Var a = E[sigmoid^2] - 1/4 kept only the first digits of a variance of 4e-6.
+    first, last = (64, 64 * taper) if taper <= 1 else (64 / taper, 64)
+    widths = np.maximum(1, np.geomspace(first, last, 31).round()).astype(int)
+    v = [std**2] * 30
+    fwd, pre, bwd = expected_variances(widths, v, activation=activation)
+    ref_fwd, ref_pre, ref_bwd = _recursion_by_quad(widths, v, activation)
+    assert np.all(fwd > 0) and np.all(pre > 0) and np.all(np.isfinite(bwd))
+    if activation == "tanh":  # sigmoid's mean 1/2 keeps E a^2 >= 1/4: its Var z stays ~ n std^2 / 4
+        assert pre[-1] < 1e-40  # the range where 1 - E sech^2 failed
+    np.testing.assert_allclose(pre, ref_pre, rtol=1e-9)
+    np.testing.assert_allclose(fwd, ref_fwd, rtol=1e-11)
+    np.testing.assert_allclose(bwd, ref_bwd, rtol=1e-9)
+    # Small Var z = q: Var tanh(z) = q - 2q^2 + O(q^3) (tanh^2 z = z^2 - 2z^4/3 + ..., E z^4 = 3q^2),
+    # Var sigmoid(z) = q/16 - q^2/32 + O(q^3) (tanh^2(z/2)/4 = z^2/16 - z^4/96 + ...).
+    q = pre[-1]
+    series = q - 2 * q**2 if activation == "tanh" else q / 16 - q**2 / 32
+    assert fwd[-1] == pytest.approx(series, rel=1e-9)  # the O(q^3) term: below q^2 < 1e-9

@@ -151,9 +151,9 @@ def test_bad_training_arguments_raise():
     kw = dict(epochs=1, batch_size=8, rng=default_rng(0), progress=False)
     with pytest.raises(ValueError, match=r"data must be \(x_train, y_train\)"):
         train(model, (x,), optimizer=GD(lr=0.1), **kw)
-    with pytest.raises(ValueError, match=r"y_train must have shape \(60,\)"):
+    with pytest.raises(ValueError, match=r"data\[1\] \(y_train\) must have shape \(60,\)"):
         train(model, (x, y[:10]), optimizer=GD(lr=0.1), **kw)
-    with pytest.raises(TypeError, match=r"y_train must be integer class labels"):
+    with pytest.raises(TypeError, match=r"data\[1\] \(y_train\) must be integer class labels"):
         train(model, (x, y.astype(float)), optimizer=GD(lr=0.1), **kw)
     with pytest.raises(TypeError, match=r"optimizer must be a lecturekit.optim optimiser"):
         train(model, (x, y), optimizer="adam", **kw)

@@ -31,11 +31,32 @@ Design
   parameters, same pixels (the tests compare PNG bytes with a fresh explorer).
   Randomness comes from a ``Generator`` seeded from a constant or a ``seed``
   control. Parameters not passed keep their current values.
-* **Invalid combinations are pictures, not exceptions.** A ``ValueError``
-  from the maths (a kernel larger than the padded input) is shown as a message
-  in place of the figure and returned as ``{"error": message}``. Put the
-  numbers into the message (``raise ValueError(f"{formula}\n\n{exc}")``) so
-  the class sees why.
+* **Every value is checked against its control.** ``update`` and ``peek``
+  raise ``ValueError`` or ``TypeError`` for a value its control does not
+  allow (out of range, off an integer slider's grid, a wrong type, not an
+  option), naming the control by its label and name, what it allows and the
+  value given, and leave the explorer exactly as it was: parameters,
+  widgets and figure.
+* **Invalid combinations are pictures, not exceptions.** Values inside their
+  ranges that are impossible together (a kernel larger than the padded input)
+  are shown as a message in place of the figure and returned as ``{"error":
+  message}``. Each explorer declares its messages (``messages = {key:
+  template}``, with the numbers as named fields) and ``compute`` raises one with
+  ``raise self.invalid(key, **numbers)``; no exception text from inside the
+  code ever reaches a figure. Any other exception in ``compute`` is a bug and
+  propagates.
+* **Inactive controls are disabled.** ``inactive(params)`` returns the controls
+  that have no effect in a state, each with a note saying when it acts; the
+  widget disables them and shows the note beside the label and in the tooltip.
+* **Laid out for a projector.** Each control's label sits above its input in a
+  box 292 px wide (``help=`` gives the full text of its tooltip, so labels can
+  be short), the boxes wrap in rows, and every slider keeps a track of 120 px
+  or more. The image is shown at the figure's own size (never enlarged;
+  ``figsize × dpi`` CSS pixels), so figure text has its intended size on
+  screen; ``Explorer.scale = 2`` renders twice the pixels for high-DPI screens
+  (2-4 times the cost of a frame). Every figure is at most 930 px wide, with
+  text of 8 pt (11 px) or more, and leaves its controls room in the ~620 px of
+  JupyterLab at 1366×768 (``tests/test_explore_specifics.py``).
 * **Fast enough to drag.** A redraw must stay well under 100 ms (target p95
   <= 60 ms; ``python -m benchmarks --only explore``). The renderer caches
   the axes decorations (ticks, legends, titles) and redraws only the artists
@@ -62,8 +83,14 @@ One module per topic in this package, one class of some 40-80 lines::
             "gamma": Slider(0.0, 0.99, 0.01, 0.9, "γ"),
             "steps": Slider(1, 100, 1, 30, "steps", play=True),  # with a Play button
             "method": Choice(("sgd", "momentum"), "momentum"),
-            "show_contours": Toggle(True),
+            "show_contours": Toggle(True, "contours", help="draw the loss's level sets"),
         }
+        messages = {                                # every message the figure can show
+            "diverged": "α = {lr:g} is too large: the loss overflows at step {k}.",
+        }
+
+        def inactive(self, params):                 # controls without effect, and when they act
+            return {} if params["method"] == "momentum" else {"gamma": "acts under momentum"}
 
         def build(self, fig):                       # once: axes and every artist
             self.ax = fig.add_axes((0.08, 0.12, 0.6, 0.75))
@@ -71,7 +98,9 @@ One module per topic in this package, one class of some 40-80 lines::
             self.label = fig.text(0.08, 0.92, "", fontsize=FONT + 2)
 
         def compute(self, *, lr, gamma, steps, method, show_contours):
-            ...                                     # pure numbers; ValueError if invalid
+            ...                                     # pure numbers
+            if overflow_step is not None:           # valid values, impossible together
+                raise self.invalid("diverged", lr=lr, k=overflow_step)
             return {"w": w_path, "loss": loss}
 
         def draw(self, result):                     # move artists, nothing else
@@ -84,9 +113,13 @@ test fails until an explorer is registered, imported and exported).
 explorer's output cell cannot exceed m²); the widget follows it.
 
 The shared machinery, one private module per idea: ``_controls`` (the control
-specs :class:`Slider`, :class:`Choice`, :class:`Toggle`), ``_explorer`` (the
-:class:`Explorer` lifecycle: update, peek, the widget; :func:`register` and
-:data:`EXPLORERS`), ``_render`` (``FrameRenderer``: the cached background, the
+specs :class:`Slider`, :class:`Choice`, :class:`Toggle`, the protocol any other
+control follows, the layout of one control, and ``KernelGrid``, a 3×3 grid of
+number inputs with presets), ``_notation`` (each lecture's letters, for the
+explorers shown in several notebooks: ``notation="mlp" | "l3" | "l4" | "l051023" |
+"l14"``, the lecture keys of ``data/catalog.toml``), ``_explorer`` (the
+:class:`Explorer` lifecycle: update, peek, validation, messages, the widget;
+:func:`register` and :data:`EXPLORERS`), ``_render`` (``FrameRenderer``: the cached background, the
 composited texts, PNG encoding and the notebook snapshot) and ``_axes`` (the
 font size, :func:`set_lims`, log axes with decade ticks and the gradient
 explorers' ranges).
@@ -103,16 +136,19 @@ Testing
 -------
 ``tests/test_explore.py`` runs over :data:`EXPLORERS`: it sweeps every control
 over its minimum, maximum and interior values and 20 random combinations and
-checks that every drawn number is finite (or a message is shown), that no
-axes or artists are added, that equal parameters give equal PNGs, that every
-control changes the picture somewhere, and that moving a widget redraws the
-image. Add a test of the explorer's own numbers against an independent
+checks that every drawn number is finite (or a message is shown, one of the
+declared ``messages``), that no axes or artists are added, that equal
+parameters give equal PNGs, that in each of several states every enabled
+control changes the picture and no disabled one does, that a value one step
+past either end of a control or of a wrong type is rejected and changes
+nothing, that Play buttons start at their slider's value, and that moving a
+widget redraws the image. Add a test of the explorer's own numbers against an independent
 reference (a closed form, the lecture's sentence).
 """
 
 from ._axes import FONT, set_lims
 from ._controls import Choice, Slider, Toggle
-from ._explorer import EXPLORERS, Explorer, register
+from ._explorer import EXPLORERS, Explorer, InvalidSetting, register
 from .batchnorm import BatchNormNoiseExplorer, BatchNormRunningExplorer
 from .conv import ConvArithmeticExplorer
 from .conv_matrix import ConvMatrixExplorer
@@ -130,7 +166,8 @@ from .sgd_noise import SGDNoiseExplorer
 from .training import TrainingExplorer
 
 __all__ = [
-    "EXPLORERS", "FONT", "Choice", "Explorer", "Slider", "Toggle", "register", "set_lims",
+    "EXPLORERS", "FONT", "Choice", "Explorer", "InvalidSetting", "Slider", "Toggle", "register",
+    "set_lims",
     "ConvArithmeticExplorer", "DropoutExplorer", "NormAxesExplorer", "ScheduleExplorer",
     "InitExplorer", "BatchNormNoiseExplorer", "BatchNormRunningExplorer", "L2Explorer",
     "SGDNoiseExplorer", "FiltersExplorer", "ConvMatrixExplorer", "PoolingShiftExplorer",

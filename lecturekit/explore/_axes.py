@@ -19,7 +19,7 @@ from matplotlib.ticker import Locator, NullLocator
 __all__ = ["FONT", "RANGES", "fmt", "set_lims", "DecadeLocator", "log_axis", "log_range",
            "gradient_axes", "range_states", "show_log_range"]
 
-FONT = 13
+FONT = 12
 """Font size (points) for labels and formulas: legible on a projector at dpi 100."""
 
 RANGES = ((1e-4, 1e4), (1e-16, 1e8), (1e-40, 1e40), (1e-80, 1e40))
@@ -84,7 +84,7 @@ def log_range(*arrays):
 
 def gradient_axes(fig, xmax, xlabel):
     """The log-scale axes both gradient explorers draw on: decade ticks, a grid, y = 1 dotted."""
-    ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+    ax = fig.add_axes((0.08, 0.13, 0.55, 0.64))
     log_axis(ax, RANGES[0])
     ax.set_xlim(0, xmax)
     ax.set_xlabel(xlabel, fontsize=FONT)

@@ -233,14 +233,20 @@ class FrameRenderer:
             dst[...] = (rgb * alpha + dst * (1.0 - alpha) + 0.5).astype(np.uint8)
 
 
-def snapshot(png):
+def snapshot(png, scale=1):
     """``png`` as a small PNG: 128 colours, optimised (about a third of the size).
 
     Saved in a notebook next to the live widget, it is what a reader sees where
     no kernel runs the widget: GitHub, nbviewer, nbconvert's HTML, or JupyterLab
     before the notebook is trusted (the widget renderer is not "safe", a PNG is).
+    A frame rendered at ``scale`` times the figure's pixels (for high-DPI
+    screens) is reduced to the figure's size first: a static view shows a PNG at
+    its pixel size.
     """
     image = PIL.Image.open(io.BytesIO(png)).convert("RGB")
+    if scale != 1:
+        image = image.resize((round(image.width / scale), round(image.height / scale)),
+                             PIL.Image.Resampling.LANCZOS)
     # Agg's anti-aliasing makes thousands of shades; 128 look the same at this size.
     small = image.quantize(colors=128, method=PIL.Image.Quantize.MEDIANCUT,
                            dither=PIL.Image.Dither.NONE)

@@ -30,12 +30,31 @@ from ..rng import default_rng
 from ._axes import FONT
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
+from ._notation import letters, relabel
 
 N_TRAIN = 10_000
 MEAN, VAR = 3.0, 4.0
 DRAWS = 4000
 STEPS_MAX = 100
 _BLUE, _ORANGE = "#3182bd", "#e6550d"
+_LETTERS = {  # each notebook's letters (its letters table): batch mean, batch variance, size
+    "mlp": dict(mean="m_j", var=r"\sigma_j^2", mean_t="mⱼ", var_t="σⱼ²", n="N_batch",
+                feature="feature j", pop="σ²"),
+    "l3": dict(mean=r"\mu_j", var=r"\sigma_j^2", mean_t="μⱼ", var_t="σⱼ²", n="N_batch",
+               feature="feature j", pop="σ²"),
+    # Lecture 4's σ is the batch VARIANCE and m the batch size; the trainset's variance is "Var".
+    "l4": dict(mean=r"\mu", var=r"\sigma", mean_t="μ", var_t="σ", n="m", feature="one feature",
+               pop="Var"),
+    "l051023": dict(mean=r"\mu_k", var=r"\sigma_k^2", mean_t="μₖ", var_t="σₖ²", n="n",
+                    feature="feature k", pop="σ²"),
+    # Lecture 14's σ is the batch standard deviation, x̄ the batch mean, m the batch size.
+    "l14": dict(mean=r"\bar x", var=r"\sigma^2", mean_t="x̄", var_t="σ²", n="m",
+                feature="one feature", pop="Var"),
+}
+"""BatchNormNoiseExplorer's words per lecture: ``mean``/``var`` mathtext, ``mean_t``/``var_t``
+the same in plain text (for texts redrawn per frame), ``n`` the batch size, ``pop`` the
+trainset's variance: σ², or Var where the lecture's σ is the batch's variance (Lecture 4) or
+standard deviation (Lecture 14)."""
 
 
 def _trainset(kind):
@@ -53,22 +72,37 @@ def _minibatches(x, batch, count, seed):
 
 @register
 class BatchNormNoiseExplorer(Explorer):
-    """Histograms of m_j and σ_j² over 4000 minibatches, with the trainset's values."""
+    """Histograms of m_j and σ_j² over 4000 minibatches, with the trainset's values.
+
+    ``notation`` (``"mlp"``, ``"l3"``, ``"l4"``, ``"l051023"`` or ``"l14"``) writes the
+    labels in that lecture's letters (:data:`_LETTERS`); the numbers do not depend on it.
+    """
 
     controls = {
         "batch": Slider(2, 128, 1, 8, "batch size N_batch", play=True),
         "trainset": Choice(("normal", "skewed"), "normal", "feature values"),
     }
-    figsize = (11.0, 4.6)
+    figsize = (9.3, 4.2)
     edges_m = np.linspace(MEAN - 4.5, MEAN + 4.5, 73)
     edges_v = np.linspace(0.0, 16.0, 65)
 
+    notations = tuple(_LETTERS)
+    """The lecture keys ``notation`` takes."""
+
+    def __init__(self, notation="mlp", **params):
+        self.notation = notation
+        self.letters = letters(_LETTERS, notation, type(self).__name__)
+        self.controls = relabel(type(self).controls,
+                                {"batch": {"description": f"batch size {self.letters['n']}"}})
+        super().__init__(**params)
+
     def build(self, fig):
+        L = self.letters
         self.populations = {kind: _trainset(kind) for kind in self.controls["trainset"].options}
-        self.ax_m = fig.add_axes((0.05, 0.14, 0.42, 0.58))
-        self.ax_v = fig.add_axes((0.55, 0.14, 0.42, 0.58))
-        for ax, edges, xlabel in ((self.ax_m, self.edges_m, r"batch mean $m_j$"),
-                                  (self.ax_v, self.edges_v, r"batch variance $\sigma_j^2$")):
+        self.ax_m = fig.add_axes((0.05, 0.15, 0.42, 0.63))
+        self.ax_v = fig.add_axes((0.55, 0.15, 0.42, 0.63))
+        for ax, edges, xlabel in ((self.ax_m, self.edges_m, f"batch mean ${L['mean']}$"),
+                                  (self.ax_v, self.edges_v, f"batch variance ${L['var']}$")):
             ax.set_xlim(edges[0], edges[-1])
             ax.set_ylim(0, 1.5)  # the top third holds the numbers
             ax.set_yticks([])
@@ -83,7 +117,7 @@ class BatchNormNoiseExplorer(Explorer):
         self.true_v = self.ax_v.axvline(VAR, color="black", **line)
         self.avg_m = self.ax_m.axvline(MEAN, color=_ORANGE, ls="--", **line)
         self.avg_v = self.ax_v.axvline(VAR, color=_ORANGE, ls="--", **line)
-        for ax, what in ((self.ax_m, "m_j"), (self.ax_v, r"\sigma_j^2")):
+        for ax, what in ((self.ax_m, L["mean"]), (self.ax_v, L["var"])):
             ax.legend([self.true_m, self.avg_m],
                       ["trainset value", f"average of ${what}$ over the batches"],
                       loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=FONT - 3,
@@ -92,9 +126,11 @@ class BatchNormNoiseExplorer(Explorer):
         # Labels once, numbers beside them: only the short numbers are re-rendered per move.
         # (Plain text: mathtext that changes every frame would cost tens of ms to parse.)
         text = dict(va="top", fontsize=FONT - 1, linespacing=1.4)
-        self.ax_m.text(0.80, 0.96, "spread (std) of mⱼ:\nσ / √N_batch:", ha="right",
+        n, pop = L["n"], L["pop"]
+        spread = f"σ / √{n}" if pop == "σ²" else f"√({pop} / {n})"
+        self.ax_m.text(0.80, 0.96, f"spread (std) of {L['mean_t']}:\n{spread}:", ha="right",
                        transform=self.ax_m.transAxes, **text)
-        self.ax_v.text(0.80, 0.96, "average of σⱼ²:\n(N_batch − 1)/N_batch · σ²:\n"
+        self.ax_v.text(0.80, 0.96, f"average of {L['var_t']}:\n({n} − 1)/{n} · {pop}:\n"
                        "beyond the axis:", ha="right", transform=self.ax_v.transAxes, **text)
         self.text_m = self.ax_m.text(0.82, 0.96, "", transform=self.ax_m.transAxes, ha="left",
                                      **text)
@@ -121,8 +157,9 @@ class BatchNormNoiseExplorer(Explorer):
         self.avg_m.set_xdata([float(np.mean(r["m"]))] * 2)
         self.avg_v.set_xdata([min(r["mean_var"], self.edges_v[-1])] * 2)
         n = r["batch"]
-        self.title.set_text(f"{DRAWS} minibatches of feature j, from a trainset with "
-                            f"mean {r['pop_mean']:.2f} and variance σ² = {r['pop_var']:.2f}")
+        self.title.set_text(f"{DRAWS} minibatches of {self.letters['feature']}, from a trainset "
+                            f"with mean {r['pop_mean']:.2f} and variance {self.letters['pop']} "
+                            f"= {r['pop_var']:.2f}")
         self.text_m.set_text(f"{r['std_m']:.3f}\n{np.sqrt(r['pop_var'] / n):.3f}")
         self.text_v.set_text(f"{r['mean_var']:.2f}\n{(n - 1) / n * r['pop_var']:.2f}\n"
                              f"{100 * r['outside_v']:.1f}%")
@@ -145,31 +182,28 @@ class BatchNormRunningExplorer(Explorer):
         "steps": Slider(1, STEPS_MAX, 1, 30, "training steps", play=True),
         "batch": Slider(2, 64, 1, 16, "batch size N_batch"),
     }
-    figsize = (11.0, 4.8)
+    figsize = (9.3, 4.3)
     ylim_stats = (-0.5, 8.0)
     lim_ref, lim_out = (-3.5, 3.5), (-4.0, 10.0)
 
     def build(self, fig):
         self.x = _trainset("normal")
         self.pop_mean, self.pop_var = float(self.x.mean()), float(self.x.var())
-        self.ax_run = fig.add_axes((0.06, 0.13, 0.5, 0.62))
-        self.ax_out = fig.add_axes((0.66, 0.13, 0.31, 0.62))
+        self.ax_run = fig.add_axes((0.06, 0.13, 0.5, 0.6))
+        self.ax_out = fig.add_axes((0.66, 0.13, 0.31, 0.6))
         ax = self.ax_run
         ax.set_xlim(0, STEPS_MAX)
         ax.set_ylim(*self.ylim_stats)
         ax.set_xlabel("training step", fontsize=FONT)
         ax.tick_params(labelsize=FONT - 2)
         ax.grid(alpha=0.3)
-        ax.axhline(self.pop_mean, color=_BLUE, ls=":", lw=1.5)
-        ax.axhline(self.pop_var, color=_ORANGE, ls=":", lw=1.5)
         (self.run_mean,) = ax.plot([], [], color=_BLUE, lw=2.5, label="running mean")
         (self.run_var,) = ax.plot([], [], color=_ORANGE, lw=2.5, label="running variance")
+        # Named in the legend, not beside the lines: the running curves run into them.
+        ax.axhline(self.pop_mean, color=_BLUE, ls=":", lw=1.5, label="trainset mean")
+        ax.axhline(self.pop_var, color=_ORANGE, ls=":", lw=1.5, label="trainset variance")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=FONT - 2,
-                  frameon=False)
-        ax.text(1, self.pop_mean, " trainset mean", ha="left", va="bottom",
-                fontsize=FONT - 2, color=_BLUE)
-        ax.text(1, self.pop_var, " trainset variance", ha="left", va="bottom",
-                fontsize=FONT - 2, color=_ORANGE)
+                  frameon=False, columnspacing=1.2)
         ax = self.ax_out
         ax.set_xlim(*self.lim_ref)
         ax.set_ylim(*self.lim_out)

@@ -42,8 +42,8 @@ _COLORS = np.array([to_rgb(c) for c in (
     "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#bc80bd",
     "#ffed6f")])
 _WHITE = np.ones(3)
-_AX_K = (0.3, 0.04, 0.68, 0.74)  # figure fractions of the matrix panel
-FIGSIZE = (11.0, 5.2)
+_AX_K = (0.29, 0.04, 0.69, 0.73)  # figure fractions of the matrix panel
+FIGSIZE = (9.3, 4.5)
 # Data limits of the matrix panel in the panel's own pixel proportions: square cells.
 _KW, _KH = 1.0, _AX_K[3] * FIGSIZE[1] / (_AX_K[2] * FIGSIZE[0])
 
@@ -78,6 +78,11 @@ class ConvMatrixExplorer(Explorer):
         "dilation": Slider(1, 3, 1, 1, "dilation d"),
     }
     figsize = FIGSIZE
+    messages = {
+        "kernel_too_big": "F' = {d}·({k} − 1) + 1 = {span},   m = ({n} − {span} + 2·{p})/{s} + 1"
+                          "\n\nThe dilated kernel, F' = {span} cells wide, is larger than the "
+                          "padded input,\nH + 2P = {padded} cells: K would have no rows.",
+    }
 
     def build(self, fig):
         self.ax = fig.add_axes(_AX_K)
@@ -86,8 +91,8 @@ class ConvMatrixExplorer(Explorer):
         self.img = self.ax.imshow(np.ones((1, 1, 3)), interpolation="none")
         self.lines = LineCollection([], colors="0.55")
         self.ax.add_collection(self.lines)
-        side = 0.26  # of the figure height; the kernel panel is square
-        self.k_ax = fig.add_axes((0.05, 0.56, side * FIGSIZE[1] / FIGSIZE[0], side))
+        side = 0.23  # of the figure height; the kernel panel is square
+        self.k_ax = fig.add_axes((0.05, 0.5, side * FIGSIZE[1] / FIGSIZE[0], side))
         self.k_ax.set(xlim=(0, 1), ylim=(1, 0))
         self.k_ax.set_axis_off()
         self.k_img = self.k_ax.imshow(np.ones((2, 2, 3)), extent=(0, 1, 1, 0),
@@ -99,25 +104,24 @@ class ConvMatrixExplorer(Explorer):
         self.k_labels = {k: [self.k_ax.text((q % k + 0.5) / k, (q // k + 0.5) / k, f"k{q + 1}",
                                             ha="center", va="center", fontsize=FONT)
                              for q in range(k * k)] for k in (2, 3)}
-        self.k_title = fig.text(0.03, 0.88, "", fontsize=FONT)
-        self.title = fig.text(0.3, 0.93, "", fontsize=FONT + 2)
-        fig.text(0.3, 0.865, "rows: outputs y_r · columns: inputs x_c (row by row) · white: 0 · "
+        self.k_title = fig.text(0.03, 0.76, "", fontsize=FONT)
+        self.title = fig.text(0.03, 0.93, "", fontsize=FONT + 1)
+        fig.text(0.03, 0.865, "rows: outputs y_r · columns: inputs x_c (row by row) · white: 0 · "
                  "thick: next image row", fontsize=FONT - 1)
-        fig.text(0.03, 0.49, "checks (random x, k, ∇y L),\nmax |difference| is", fontsize=FONT - 1,
+        fig.text(0.03, 0.45, "checks (random x, k, ∇y L),\nmax |difference| is", fontsize=FONT - 1,
                  va="top")
-        self.checks = fig.text(0.03, 0.38, "", fontsize=FONT - 1, va="top", family="monospace")
-        fig.text(0.03, 0.2, "k1 sits in K at (row, column)", fontsize=FONT - 2, va="bottom")
-        self.positions = fig.text(0.03, 0.14, "", fontsize=FONT - 2, va="bottom")
-        fig.text(0.03, 0.08, "(∇k L)_1 sums ∇K L there", fontsize=FONT - 2, va="bottom")
+        self.checks = fig.text(0.03, 0.34, "", fontsize=FONT - 2, va="top", family="monospace")
+        fig.text(0.03, 0.17, "k1 sits in K at (row, column)", fontsize=FONT - 2, va="bottom")
+        self.positions = fig.text(0.03, 0.11, "", fontsize=FONT - 2, va="bottom")
+        fig.text(0.03, 0.05, "(∇k L)_1 sums ∇K L there", fontsize=FONT - 2, va="bottom")
 
     def compute(self, *, size, kernel, stride, padding, dilation):
         n, k = size, kernel
         span = dilation * (k - 1) + 1  # the dilated kernel's extent F'
-        try:
-            m = conv_output_size(n, k, stride=stride, padding=padding, dilation=dilation)
-        except ValueError as exc:
-            raise ValueError(f"F' = {dilation}·({k} − 1) + 1 = {span},   "
-                             f"m = ({n} − {span} + 2·{padding})/{stride} + 1\n\n{exc}") from exc
+        if span > n + 2 * padding:  # conv_output_size would raise: no output position
+            raise self.invalid("kernel_too_big", d=dilation, k=k, span=span, n=n, p=padding,
+                               s=stride, padded=n + 2 * padding)
+        m = conv_output_size(n, k, stride=stride, padding=padding, dilation=dilation)
         geometry = dict(stride=stride, padding=padding, dilation=dilation)
         pattern = conv_matrix_pattern((n, n), (k, k), **geometry)  # (m*m, n*n)
         rng = default_rng(SEED)
@@ -161,9 +165,9 @@ class ConvMatrixExplorer(Explorer):
                             f"m = ({n} − {span} + 2·{r['padding']})/{r['stride']} + 1 = {m}{floor}")
         self.k_title.set_text("kernel k (row by row)" if r["dilation"] == 1 else
                               f"kernel k, dilation {r['dilation']}: F' = {span}")
-        self.checks.set_text(f"y = Kx vs conv2d    {_fmt_diff(r['diff_y'])}\n"
-                             f"Kᵀ∇y L vs dx        {_fmt_diff(r['diff_dx'])}\n"
-                             f"Σ ∇K L vs dk        {_fmt_diff(r['diff_dk'])}")
+        self.checks.set_text(f"y = Kx vs conv2d  {_fmt_diff(r['diff_y'])}\n"
+                             f"Kᵀ∇y L vs dx      {_fmt_diff(r['diff_dx'])}\n"
+                             f"Σ ∇K L vs dk      {_fmt_diff(r['diff_dk'])}")
         where = ", ".join(f"({a},{b})" for a, b in r["k1_positions"][:4])
         more = ", …" if len(r["k1_positions"]) > 4 else ""
         self.positions.set_text(where + more)

@@ -9,10 +9,11 @@ so that a redraw is quick), the kernel with its numbers, the output, and the
 Sobel edge strength :math:`\sqrt{G_x^2 + G_y^2}` of the image after a
 Gaussian blur of width σ (:func:`lecturekit.filters.gradient_magnitude`).
 
-Below the kernel sits a 3×3 kernel editor: nine sliders ``k00``..``k22``
-(row, column) whose kernel is applied when the filter is ``"custom"`` (it is
-drawn pale otherwise). The kernels themselves come from
-:mod:`lecturekit.filters`.
+The *kernel* control is a 3×3 grid of number inputs with presets (the 3×3
+kernels of :mod:`lecturekit.filters`, and a 3×3 Gaussian): ``update(kernel=K)``
+takes a 3×3 kernel, row by row, which is applied when the filter is
+``"custom"`` (its numbers are drawn pale under the kernel otherwise). The
+kernels themselves come from :mod:`lecturekit.filters`.
 
 What to look for: kernels that sum to 0 (Sobel, Prewitt, Laplacian) give 0 on
 flat regions, so their output is drawn in a diverging map (red positive, blue
@@ -27,16 +28,17 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import PIL.Image
 
 from .. import filters
 from ..conv import correlate2d
 from ._axes import FONT
-from ._controls import Choice, Slider
+from ._controls import Choice, KernelGrid, Slider
 from ._explorer import Explorer, register
 
 STEP = 4  # sample_image(4): 150x128 pixels
+EDGE_SCALE = 1.5  # screen pixels per image pixel of the edge map
 GAUSS_N = 5
-_EDITOR = tuple(f"k{r}{c}" for r in range(3) for c in range(3))
 _DESCRIPTIONS = {
     "sobel_x": "Sobel x: ∂I/∂x (to the right), smoothed across rows: vertical edges",
     "sobel_y": "Sobel y: ∂I/∂y (downwards), smoothed across columns: horizontal edges",
@@ -47,13 +49,19 @@ _DESCRIPTIONS = {
     "gaussian": "Gaussian 5×5: a weighted mean, a blur of width σ",
     "sharpen": "Sharpen = identity − Laplacian: adds each pixel's difference from its neighbours",
     "identity": "Identity: 1 in the centre, returns the image",
-    "custom": "Custom: the kernel of the nine sliders k00..k22",
+    "custom": "Custom: the kernel typed into the 3×3 grid",
 }
 _KERNELS = {
     "sobel_x": filters.sobel_x, "sobel_y": filters.sobel_y, "prewitt_x": filters.prewitt_x,
     "prewitt_y": filters.prewitt_y, "laplacian": filters.laplacian, "box": filters.box,
     "sharpen": filters.sharpen, "identity": filters.identity,
 }
+_PRESETS = (("identity", filters.identity()), ("box", filters.box()),
+            ("gaussian", filters.gaussian(3, 1.0)), ("sobel_x", filters.sobel_x()),
+            ("sobel_y", filters.sobel_y()), ("prewitt_x", filters.prewitt_x()),
+            ("prewitt_y", filters.prewitt_y()), ("laplacian", filters.laplacian()),
+            ("sharpen", filters.sharpen()))
+"""The kernel grid's presets: the 3×3 kernels of :mod:`lecturekit.filters` (Gaussian σ = 1)."""
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +74,21 @@ def _edges(sigma):
     """Sobel gradient magnitude of the image blurred by a 5×5 Gaussian of width sigma."""
     blurred = correlate2d(_image(), filters.gaussian(GAUSS_N, sigma), "same")
     return filters.gradient_magnitude(blurred)
+
+
+def _edge_shape(scale=1):
+    """The edge map's size in device pixels, for an explorer rendered at ``scale``."""
+    h, w = _image().shape
+    return round(EDGE_SCALE * scale * h), round(EDGE_SCALE * scale * w)
+
+
+@lru_cache(maxsize=32)
+def _edges_shown(sigma, scale=1):
+    """The edge map resampled to its panel's screen pixels (EDGE_SCALE per image pixel)."""
+    e = _edges(sigma)
+    image = PIL.Image.fromarray(e.astype(np.float32), mode="F")
+    h, w = _edge_shape(scale)
+    return np.asarray(image.resize((w, h), PIL.Image.Resampling.BICUBIC))  # (h, w)
 
 
 def _fmt(v):
@@ -91,53 +114,62 @@ class FiltersExplorer(Explorer):
     controls = {
         "filter": Choice(tuple(_DESCRIPTIONS), "sobel_x", "filter"),
         "sigma": Slider(0.3, 2.0, 0.1, 1.0, "σ (Gaussian)"),
-        **{name: Slider(-8.0, 8.0, 0.5, 1.0 if name == "k11" else 0.0, name)
-           for name in _EDITOR},
+        "kernel": KernelGrid(_PRESETS, description="kernel K (custom)",
+                             help="the 3×3 kernel K applied when the filter is 'custom': type "
+                                  "its numbers, or start from a preset"),
     }
-    figsize = (11.5, 4.9)
+    figsize = (9.3, 4.2)
 
     def build(self, fig):
         image = _image()
         h, w = image.shape
-        # Each image pixel is exactly 2×2 screen pixels: sharp, and quick to encode as PNG.
         fw, fh = (self.dpi * v for v in self.figsize)
-        panels = {"input": 0.01, "output": 0.475, "edges": 0.72}
-        self.ax = {name: fig.add_axes((x, 0.12, 2 * w / fw, 2 * h / fh))
-                   for name, x in panels.items()}
+        # In screen pixels: the input and the output at 2×2 pixels per image pixel (sharp, and
+        # quick to encode as PNG), the kernel's column between them, the edges at 1.5× on the
+        # right, all tops level. (At 2× the edges would not fit beside them in 930 pixels.)
+        bottom, top = 48, 48 + 2 * h
+        cols = {"input": (10, 2), "output": (436, 2), "edges": (706, EDGE_SCALE)}  # left, scale
+        self.ax = {name: fig.add_axes((x / fw, (top - k * h) / fh, k * w / fw, k * h / fh))
+                   for name, (x, k) in cols.items()}
         for ax in self.ax.values():
             ax.set_axis_off()
-        # The input never changes and the edges change only with σ: as figure images
-        # (2×2 screen pixels per pixel) they are part of the cached background, not
-        # redrawn with every frame.
-        fig.figimage(np.kron(image, np.ones((2, 2))), round(0.01 * fw), round(0.12 * fh),
+        # The input never changes: as a figure image it is part of the cached background,
+        # not redrawn with every frame. (Figure images are placed in device pixels:
+        # Explorer.scale of them per screen pixel.) The edges change with σ, and a change of
+        # the background costs a full redraw (~50 ms): they are an image of their axes,
+        # resampled once per σ to the panel's pixels and drawn 1:1 with each frame (~1 ms).
+        k = self.scale
+        fig.figimage(np.kron(image, np.ones((2 * k, 2 * k))), k * cols["input"][0], k * bottom,
                      cmap="gray", vmin=0, vmax=1, origin="upper")
-        self.edges = fig.figimage(np.zeros((2 * h, 2 * w)), round(0.72 * fw), round(0.12 * fh),
-                                  cmap="magma", vmin=0, vmax=1, origin="upper")
+        self.edges = self.ax["edges"].imshow(np.zeros(_edge_shape(k)), cmap="magma", vmin=0,
+                                             vmax=1, interpolation="nearest", aspect="auto")
         self.out = self.ax["output"].imshow(np.zeros_like(image), cmap="gray",
                                             interpolation="nearest")
         titles = {"input": f"input I ({h}×{w})", "output": "output I ⋆ K",
-                  "edges": "edges √(Gx² + Gy²) of the\nimage blurred by a Gaussian σ"}
+                  "edges": "edges √(Gx² + Gy²)\nafter a Gaussian σ"}
         for name, title in titles.items():
             self.ax[name].set_title(title, fontsize=FONT, loc="left")
-        self.out_note = self.ax["output"].text(0, -0.03, "", transform=self.ax["output"].transAxes,
+        self.out_note = self.ax["output"].text(0, -0.02, "", transform=self.ax["output"].transAxes,
                                                va="top", fontsize=FONT - 1)
         self.edge_note = self.ax["edges"].text(0, -0.03, "", transform=self.ax["edges"].transAxes,
-                                               va="top", fontsize=FONT - 1)
-        # The kernel column: the kernel applied (its picture and numbers), then the editor.
-        side, cx = 0.3, 0.354  # a square picture, centred between input and output
-        self.k_ax = fig.add_axes((cx - side * fh / fw / 2, 0.47, side * fh / fw, side))
+                                               va="top", fontsize=FONT - 2)
+        # The kernel column: the kernel applied (its picture and numbers), then the grid's.
+        cx, side = 348 / fw, 112  # centred between input and output; a square of side px
+        self.k_ax = fig.add_axes((cx - side / fw / 2, (top - 34 - side) / fh, side / fw, side / fh))
         self.k_ax.set(xlim=(0, 1), ylim=(1, 0), xticks=[], yticks=[])
         self.k_img = self.k_ax.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-1, vmax=1,
                                       extent=(0, 1, 1, 0))
-        self.k_title = fig.text(cx, 0.8, "", ha="center", fontsize=FONT)
+        self.k_title = fig.text(cx, (top - 28) / fh, "", ha="center", fontsize=FONT - 1,
+                                linespacing=1.2)
         mono = dict(ha="center", va="top", family="monospace", fontsize=FONT - 3)
-        self.k_numbers = fig.text(cx, 0.45, "", **mono)
-        self.e_title = fig.text(cx, 0.2, "", ha="center", fontsize=FONT - 2)
-        self.e_numbers = fig.text(cx, 0.17, "", **mono)
-        self.title = fig.text(0.01, 0.92, "", fontsize=FONT + 2)
+        self.k_numbers = fig.text(cx, (top - 40 - side) / fh, "", **mono)
+        self.e_title = fig.text(cx, 0.33, "", ha="center", va="top", fontsize=FONT - 2,
+                                linespacing=1.2)
+        self.e_numbers = fig.text(cx, 0.2, "", **mono)
+        self.title = fig.text(0.01, 0.93, "", fontsize=FONT + 2)
 
-    def compute(self, *, filter, sigma, **k):
-        custom = np.array([k[name] for name in _EDITOR]).reshape(3, 3)
+    def compute(self, *, filter, sigma, kernel):
+        custom = np.array(kernel)  # (3, 3)
         if filter == "custom":
             kernel = custom
         elif filter == "gaussian":
@@ -161,10 +193,10 @@ class FiltersExplorer(Explorer):
         kmax = float(np.abs(kernel).max()) or 1.0
         self.k_img.set_data(kernel)
         self.k_img.set_clim(-kmax, kmax)
-        self.k_title.set_text(f"kernel K ({n}×{n}), sum {_fmt(round(s, 3))}")
+        self.k_title.set_text(f"kernel K ({n}×{n})\nsum {_fmt(round(s, 3))}")
         self.k_numbers.set_text(_matrix_text(kernel))
         custom_on = r["filter"] == "custom"
-        self.e_title.set_text("editor k00..k22" + ("" if custom_on else " (pick 'custom')"))
+        self.e_title.set_text("the grid's kernel" + ("" if custom_on else "\n(pick 'custom')"))
         self.e_numbers.set_text(_matrix_text(r["custom"]))
         self.e_numbers.set_color("black" if custom_on else "0.6")
         # Kernels summing to 0 see only changes: a diverging map centred on 0 shows the sign.
@@ -180,12 +212,12 @@ class FiltersExplorer(Explorer):
             self.out.set_clim(min(0.0, s), max(0.0, s))
             scale = f"grey from {_fmt(round(min(0.0, s), 3))} to {_fmt(round(max(0.0, s), 3))}"
         self.out_note.set_text(f"range [{r['out_min']:.2f}, {r['out_max']:.2f}]\n{scale}")
-        edges = np.kron(r["edges"], np.ones((2, 2)))  # (2h, 2w): the figure image's pixels
-        if not np.array_equal(edges, self.edges.get_array()):  # else keep the background
-            self.edges.set_data(edges)
+        if r["sigma"] != getattr(self, "_edges_sigma", None):  # a new σ: new pixels
+            self.edges.set_data(_edges_shown(r["sigma"], self.scale))  # the panel's pixels
             self.edges.set_clim(0, r["edges_p99"] or 1.0)
+            self._edges_sigma = r["sigma"]
         self.edge_note.set_text(f"σ = {r['sigma']:.1f}, max {r['edges_max']:.2f}\n"
-                                f"(larger σ: fewer, wider edges)")
+                                f"larger σ: fewer, wider edges")
         text = _DESCRIPTIONS[r["filter"]]
         if r["filter"] == "gaussian":
             text += f" (σ = {r['sigma']:.1f})"

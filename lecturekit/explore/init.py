@@ -87,25 +87,35 @@ class InitExplorer(Explorer):
     controls = {
         "init": Choice(tuple(_SCHEMES), "normal", "init"),
         "activation": Choice(("tanh", "sigmoid", "relu", "leaky_relu", "linear"), "tanh", "g"),
-        "std": Slider(1e-3, 1.0, 0.125, 0.01, "std (normal) or c (constant)", log=True),
+        "std": Slider(1e-3, 1.0, 0.125, 0.01, "std or c", log=True,
+                      help="std of the 'normal' init, or the value c of the 'constant' init"),
         "depth": Slider(2, DEPTH_MAX, 1, 30, "depth L", play=True),
-        "width": Choice((16, 32, 64), 64, "width n (the widest)"),
+        "width": Choice((16, 32, 64), 64, "width n",
+                        help="width n of the widest layer (the others follow the taper)"),
         "taper": Choice(TAPERS, 1, "taper n_L / n_0"),
         "mode": Choice(("fan_in", "fan_out"), "fan_in", "He's fan"),
-        "zoom": Toggle(False, "zoom: y from 1e-3 to 1e3"),
+        "zoom": Toggle(False, "zoom", help="zoom: the y axes from 1e-3 to 1e3"),
     }
-    figsize = (11.0, 4.8)
+    figsize = (9.3, 4.2)
+
+    def inactive(self, params):
+        notes = {}
+        if params["init"] != "kaiming_normal":
+            notes["mode"] = "acts under Kaiming (He)"
+        if params["init"] not in ("normal", "constant"):
+            notes["std"] = "acts under normal and constant"
+        return notes
 
     def prerender(self):
         # The other y-range: the first click on *zoom* then costs a frame, not 0.3 s.
         return [{"zoom": not self.params["zoom"]}]
 
     def build(self, fig):
-        left, width, gap = 0.065, 0.27, 0.05
+        left, width, gap = 0.075, 0.25, 0.075
         titles = (r"forward: Var($a^l$); Var($z^l$) dashed",
                   r"backward: Var($\partial L / \partial a^{l-1}$)",
                   "units: spread / size")
-        self.axes = [fig.add_axes((left + k * (width + gap), 0.13, width, 0.6)) for k in range(3)]
+        self.axes = [fig.add_axes((left + k * (width + gap), 0.15, width, 0.55)) for k in range(3)]
         for ax, title in zip(self.axes, titles, strict=True):
             ax.set_yscale("log")
             ax.set_xlim(0, DEPTH_MAX + 1)
@@ -134,9 +144,9 @@ class InitExplorer(Explorer):
                                           color="#b22222")
         # The scheme's mathtext changes only with the init; the numbers beside it are plain
         # text (re-parsing mathtext on every frame would cost tens of ms).
-        self.scheme = fig.text(0.065, 0.92, "", fontsize=FONT + 2)
-        self.weights = fig.text(0.5, 0.92, "", fontsize=FONT + 1)
-        self.numbers = fig.text(0.065, 0.845, "", fontsize=FONT)
+        self.scheme = fig.text(0.02, 0.925, "", fontsize=FONT + 2)
+        self.weights = fig.text(0.02, 0.86, "", fontsize=FONT)
+        self.numbers = fig.text(0.02, 0.8, "", fontsize=FONT - 1)
         fig.text(0.99, 0.01, "dotted: the value the variance argument predicts (mean field);"
                  "  values beyond an axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")

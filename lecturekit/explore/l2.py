@@ -42,7 +42,7 @@ class L2Explorer(Explorer):
     """θ(λ) of the penalty form, the ball ‖θ‖² ≤ η(λ), and the constrained solution on it."""
 
     controls = {"lam": Slider(1e-3, 1e2, 0.125, 0.1, "λ (penalty)", log=True)}
-    figsize = (10.5, 5.6)
+    figsize = (9.3, 4.7)
     box = (-0.6, 2.4, -0.8, 1.7)  # θ1 from, to; θ2 from, to
 
     def build(self, fig):
@@ -56,7 +56,7 @@ class L2Explorer(Explorer):
         self.path = np.array([ridge_penalized(self.X, self.y, lam) for lam in LAMS])  # (121, 2)
         self.etas = np.array([ridge_eta_for_lambda(self.X, self.y, lam) for lam in LAMS])
 
-        ax = self.ax = fig.add_axes((0.07, 0.09, 0.44, 0.76))
+        ax = self.ax = fig.add_axes((0.07, 0.1, 0.44, 0.77))
         x0, x1, y0, y1 = self.box
         t1, t2 = np.meshgrid(np.linspace(x0, x1, 120), np.linspace(y0, y1, 100))
         grid = np.stack([t1, t2], axis=-1)  # (100, 120, 2): one θ per pixel
@@ -86,7 +86,7 @@ class L2Explorer(Explorer):
         ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.02), fontsize=FONT - 2,
                   frameon=False)
 
-        ax = self.ax_eta = fig.add_axes((0.64, 0.09, 0.33, 0.2))
+        ax = self.ax_eta = fig.add_axes((0.64, 0.1, 0.33, 0.18))
         ax.loglog(LAMS, self.etas, color="#08519c", lw=2)
         ax.set_xlim(LAMS[0], LAMS[-1])
         ax.set_xlabel(r"$\lambda$", fontsize=FONT)
@@ -100,9 +100,9 @@ class L2Explorer(Explorer):
                  r"$\|\theta\|^2 \leq \eta$", fontsize=FONT + 1)
         # Labels once, values beside them: only the values are re-rendered when λ moves.
         mono = dict(fontsize=FONT - 1, family="monospace", va="bottom", linespacing=1.35)
-        fig.text(0.555, 0.355, "λ\nη = ‖θ(λ)‖²\npenalty:    θ(λ)\nconstraint: θ\nF(θ(λ))",
+        fig.text(0.555, 0.345, "λ\nη = ‖θ(λ)‖²\npenalty:    θ(λ)\nconstraint: θ\nF(θ(λ))",
                  **mono)
-        self.numbers = fig.text(0.555 + 0.18, 0.355, "", **mono)
+        self.numbers = fig.text(0.555 + 0.18, 0.345, "", **mono)
 
     def compute(self, *, lam):
         theta = ridge_penalized(self.X, self.y, lam)

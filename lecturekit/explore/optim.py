@@ -66,7 +66,8 @@ N_SAMPLES = 64
 METHODS = ("GD", "SGD", "momentum", "Nesterov", "Adam")
 LOSS_LIM = (1e-8, 1e4)
 """The loss panel's range, the same for every surface (fixed axes keep their cached ticks)."""
-COLORS = dict(zip(METHODS, ("#1f77b4", "#8c8c8c", "#d62728", "#ff7f0e", "#2ca02c"), strict=True))
+# SGD in purple: grey (its colour before) vanished into the grey contour lines.
+COLORS = dict(zip(METHODS, ("#1f77b4", "#9467bd", "#d62728", "#ff7f0e", "#2ca02c"), strict=True))
 SHOW = {
     "GD vs momentum": ("GD", "momentum"),
     "momentum vs Nesterov": ("momentum", "Nesterov"),
@@ -90,21 +91,34 @@ class Surface:
     minima: tuple
     levels: tuple  # (lowest, highest, count), log-spaced contour levels
     noise: float  # the spread of the offsets xi_i
+    lr: float  # the default λ, set when the surface is chosen (a value of the λ slider's grid)
 
 
 SURFACES = {
     "quadratic": Surface(
         partial(objectives.quadratic, a=1.0, b=20.0),
         r"$f(w) = \frac{1}{2}(w_1^2 + 20\,w_2^2)$,  condition number κ = 20",
-        (-4.5, 2.0), (-5.0, 5.0), (-3.0, 3.0), ((0.0, 0.0),), (0.02, 60.0, 12), 4.0),
+        (-4.5, 2.0), (-5.0, 5.0), (-3.0, 3.0), ((0.0, 0.0),), (0.02, 60.0, 12), 4.0,
+        # The Hessian is diag(1, 20) everywhere: GD is stable for λ < 2/20 = 0.1. λ = 0.089
+        # (10^-1.05) is just inside, so GD zig-zags across the valley while momentum converges.
+        lr=0.0891251),
     "rosenbrock": Surface(
         objectives.rosenbrock, r"$f(w) = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2$",
-        (-1.2, 1.0), (-2.0, 2.0), (-1.0, 3.0), ((1.0, 1.0),), (0.02, 2000.0, 14), 20.0),
+        (-1.2, 1.0), (-2.0, 2.0), (-1.0, 3.0), ((1.0, 1.0),), (0.02, 2000.0, 14), 20.0,
+        # Largest Hessian eigenvalue 1002 at the minimum (1, 1): GD is stable there for
+        # λ < 2/1002 = 0.0020, momentum for λ < 2(1 + γ)/1002. λ = 0.0020 (10^-2.7). At the
+        # start the largest eigenvalue is 1506, but the first steps fall into the valley, where
+        # it is smaller: no method diverges in 100 steps (at 0.0891 four of five did at once).
+        lr=0.00199526),
     "himmelblau": Surface(
         objectives.himmelblau, r"$f(w) = (w_1^2 + w_2 - 11)^2 + (w_1 + w_2^2 - 7)^2$",
         (-0.5, -0.5), (-6.0, 6.0), (-6.0, 6.0),
         ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127)),
-        (0.5, 800.0, 12), 10.0),
+        (0.5, 800.0, 12), 10.0,
+        # Largest Hessian eigenvalue at the four minima: 82, 81, 134, 105; λ = 0.01 (10^-2)
+        # < 2/134 = 0.015 is stable at every one of them (the start is near the maximum, where
+        # the Hessian is negative definite). GD reaches a minimum in 100 steps.
+        lr=0.01),
 }
 
 _contours = {}  # surface name -> contour segments: computed once per process
@@ -149,26 +163,76 @@ class OptimizerExplorer(Explorer):
     controls = {
         "surface": Choice(tuple(SURFACES), "quadratic", "surface"),
         "compare": Choice(tuple(SHOW), "GD vs momentum", "show"),
-        "lr": Slider(1e-4, 1.0, 0.05, 0.0891251, "λ (learning rate)", log=True),
+        "lr": Slider(1e-4, 1.0, 0.05, SURFACES["quadratic"].lr, "λ (learning rate)", log=True,
+                     help="learning rate λ, shared by all five methods; choosing a surface sets "
+                          "its own default (0.089, 0.0020, 0.01)"),
         "gamma": Slider(0.0, 0.99, 0.01, 0.5, "γ (momentum)"),
-        "gamma_ramp": Toggle(False, "γ ramps 0.5 → 0.9 over T steps (ignores γ)"),
-        "ramp": Slider(1, STEPS_MAX, 1, RAMP, "ramp length T (steps)"),
+        "gamma_ramp": Toggle(False, "γ ramps 0.5 → 0.9",
+                             help="γ ramps from 0.5 to 0.9 over the first T steps, "
+                                  "γ_t = 0.5 + 0.4 min(t, T)/T (the γ slider is then ignored)"),
+        "ramp": Slider(1, STEPS_MAX, 1, RAMP, "ramp length T",
+                       help="ramp length T: the steps over which γ goes from 0.5 to 0.9"),
         "beta1": Slider(0.0, 0.99, 0.01, 0.9, "β1 (Adam)"),
         "beta2": Slider(0.9, 0.999, 0.001, 0.999, "β2 (Adam)"),
         "eps": Slider(1e-8, 100.0, 0.5, 1e-8, "ε (Adam)", log=True),
         "steps": Slider(1, STEPS_MAX, 1, 50, "steps", play=True),
-        "batch": Slider(1, N_SAMPLES, 1, 8, f"SGD batch size |I_k| (N = {N_SAMPLES})"),
+        "batch": Slider(1, N_SAMPLES, 1, 8, "SGD batch |I_k|",
+                        help=f"SGD's batch size |I_k| out of the N = {N_SAMPLES} terms of the sum "
+                             f"(at {N_SAMPLES}, SGD is GD)"),
     }
-    figsize = (10.0, 4.8)
+    figsize = (9.3, 3.8)
 
     def prerender(self):
-        # Each surface has its own axis limits: switching then costs a frame.
-        return [{"surface": name} for name in SURFACES]
+        # Each surface has its own axis limits: switching then costs a frame. (The surfaces
+        # are drawn, not computed: that would apply their λ and could not be undone.)
+        return [partial(self._show_surface, name) for name in SURFACES]
+
+    # -- each surface's own λ ----------------------------------------------------------
+    def _surface_lr(self, params):
+        """``params`` with the new surface's default λ if the surface changes and λ is not given."""
+        surface = params.get("surface", self.params["surface"])
+        # (a surface that is not one is left to update's check, which names the control)
+        if isinstance(surface, str) and surface in SURFACES and \
+                surface != self.params["surface"] and "lr" not in params:
+            return {**params, "lr": SURFACES[surface].lr}
+        return params
+
+    def update(self, **params):
+        """:meth:`Explorer.update`; choosing another surface without ``lr`` sets its default λ."""
+        return super().update(**self._surface_lr(params))
+
+    def peek(self, **params):
+        """:meth:`Explorer.peek`; choosing another surface without ``lr`` uses its default λ."""
+        return super().peek(**self._surface_lr(params))
+
+    def inactive(self, params):
+        shown = SHOW[params["compare"]]
+        notes = {}
+        if not {"momentum", "Nesterov"} & set(shown):
+            notes.update(dict.fromkeys(("gamma", "gamma_ramp", "ramp"),
+                                       "acts when momentum or Nesterov is shown"))
+        elif params["gamma_ramp"]:
+            notes["gamma"] = "acts when the γ ramp is off"
+        else:
+            notes["ramp"] = "acts when the γ ramp is on"
+        if "Adam" not in shown:
+            notes.update(dict.fromkeys(("beta1", "beta2", "eps"), "acts when Adam is shown"))
+        if "SGD" not in shown:
+            notes["batch"] = "acts when SGD is shown"
+        return notes
+
+    def _on_control(self, change):
+        # The surface's toggle buttons choose the surface alone, so that its λ applies (the
+        # other controls pass every value, λ included).
+        if self.inputs and change["owner"] is self.inputs["surface"] and not self._syncing:
+            self.update(surface=change["new"])
+        else:
+            super()._on_control(change)
 
     def build(self, fig):
         self._runs = {}  # (method, surface, its hyperparameters) -> (path, diverged step)
         self._surface = None  # the surface whose contours are drawn
-        self.ax = fig.add_axes((0.075, 0.11, 0.48, 0.72))
+        self.ax = fig.add_axes((0.07, 0.12, 0.47, 0.68))
         self.ax.tick_params(labelsize=FONT - 3)
         for axis in (self.ax.xaxis, self.ax.yaxis):
             # Five ticks on every surface: a new tick would invalidate the cached backgrounds.
@@ -183,7 +247,7 @@ class OptimizerExplorer(Explorer):
                                       zorder=2 if m == "SGD" else 3)[0]
                       for m, c in COLORS.items()}
 
-        self.ax_loss = fig.add_axes((0.65, 0.45, 0.33, 0.32))
+        self.ax_loss = fig.add_axes((0.66, 0.5, 0.32, 0.3))
         self.ax_loss.set_yscale("log")
         self.ax_loss.set(xlim=(0, STEPS_MAX), ylim=LOSS_LIM)
         self.ax_loss.set_xlabel("step t", fontsize=FONT - 2, labelpad=0)
@@ -197,10 +261,10 @@ class OptimizerExplorer(Explorer):
         self.formula = fig.text(0.02, 0.935, "", fontsize=FONT + 2)
         # One short text per number: a frame re-renders only the texts that changed, and
         # matplotlib renders text glyph by glyph.
-        self.settings = [fig.text(x, 0.87, "", fontsize=FONT - 2)
-                         for x in (0.02, 0.14, 0.225, 0.42, 0.51, 0.61)]
-        self.header = fig.text(0.62, 0.32, "", fontsize=FONT - 1, va="top")
-        self.rows = [fig.text(0.62, 0.255 - 0.052 * i, "", fontsize=FONT - 1, va="top",
+        self.settings = [fig.text(x, 0.855, "", fontsize=FONT - 2)
+                         for x in (0.02, 0.135, 0.22, 0.42, 0.51, 0.615)]
+        self.header = fig.text(0.6, 0.36, "", fontsize=FONT - 1, va="top")
+        self.rows = [fig.text(0.6, 0.29 - 0.06 * i, "", fontsize=FONT - 1, va="top",
                               family="monospace") for i in range(len(METHODS))]
 
     # -- numbers -------------------------------------------------------------------
@@ -249,24 +313,32 @@ class OptimizerExplorer(Explorer):
             loss[m] = s.func(paths[m])[0]  # (len(path),)
             final[m] = float(loss[m][-1])
         gamma_text = f"γ_t: 0.5 → 0.9, T = {ramp}" if gamma_ramp else f"γ = {gamma:g}"
+        unused = self.inactive({"compare": compare, "gamma_ramp": gamma_ramp})
         lines = {m: f"{m:<9}diverged at step {diverged[m]}" if diverged[m] else
                  f"{m:<9}f = {final[m]:.3g}" for m in shown}
         return {"surface": surface, "shown": shown, "steps": steps, "paths": paths,
                 "loss": loss, "final": final, "diverged": diverged, "formula": s.formula,
-                "settings": (f"λ = {lr:.3g}", f"|I_k| = {batch}", gamma_text, f"β1 = {beta1:g}",
-                             f"β2 = {beta2:g}", f"ε = {eps:.3g}"),
+                # only the hyperparameters of the methods shown: the others are inactive
+                "settings": tuple("" if name in unused else text for name, text in (
+                    ("lr", f"λ = {lr:.3g}"), ("batch", f"|I_k| = {batch}"),
+                    ("ramp" if gamma_ramp else "gamma", gamma_text), ("beta1", f"β1 = {beta1:g}"),
+                    ("beta2", f"β2 = {beta2:g}"), ("eps", f"ε = {eps:.3g}"))),
                 "header": f"after {steps} step{'s' * (steps > 1)}:",
                 "lines": lines, "summary": "\n".join(lines.values())}
 
     # -- picture -------------------------------------------------------------------
+    def _show_surface(self, name):
+        """Draw the surface ``name``: its contours, minima, start and axis limits."""
+        s = SURFACES[name]
+        self.contours.set_segments(_contour_segments(name))
+        self.minima.set_data(*np.array(s.minima).T)
+        self.start.set_data([s.start[0]], [s.start[1]])
+        set_lims(self.ax, s.xlim, s.ylim)
+        self._surface = name
+
     def draw(self, r):
-        s = SURFACES[r["surface"]]
         if self._surface != r["surface"]:  # the contours change only with the surface
-            self.contours.set_segments(_contour_segments(r["surface"]))
-            self.minima.set_data(*np.array(s.minima).T)
-            self.start.set_data([s.start[0]], [s.start[1]])
-            set_lims(self.ax, s.xlim, s.ylim)
-            self._surface = r["surface"]
+            self._show_surface(r["surface"])
         low, high = LOSS_LIM
         for m in METHODS:
             shown = m in r["shown"]

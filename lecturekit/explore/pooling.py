@@ -104,12 +104,12 @@ class PoolingShiftExplorer(Explorer):
         "stride": Slider(1, 4, 1, 2, "stride S"),
         "poolings": Slider(1, 2, 1, 1, "max-poolings"),
     }
-    figsize = (12.0, 4.3)
+    figsize = (9.3, 3.5)
 
     def build(self, fig):
-        width, y0 = 0.18, 0.12
+        width, y0 = 0.183, 0.16
         height = width * self.figsize[0] / self.figsize[1]  # square panels
-        xs = (0.01, 0.2, 0.41, 0.6)
+        xs = (0.009, 0.198, 0.398, 0.587)
         self.axes = [fig.add_axes((x, y0, width, height)) for x in xs]
         titles = ("image", "shifted by k", "max-pooled", "shifted, max-pooled")
         self.images, self.grids = [], []
@@ -123,11 +123,11 @@ class PoolingShiftExplorer(Explorer):
             self.grids.append(grid)
         self.changed = PolyCollection([], facecolors="none", edgecolors="#e6550d", linewidths=2.5)
         self.axes[3].add_collection(self.changed)
-        self.curve_ax = fig.add_axes((0.83, 0.26, 0.16, 0.48))
+        self.curve_ax = fig.add_axes((0.83, 0.33, 0.16, 0.4))
         ax = self.curve_ax
-        ax.set(xlim=(-3.4, 3.4), ylim=(-0.03, 1.03), xticks=SHIFTS)
-        ax.set_xlabel("shift k", fontsize=FONT - 1)
-        ax.set_title("unchanged fraction", fontsize=FONT)
+        ax.set(xlim=(-3.4, 3.4), ylim=(-0.03, 1.03), xticks=SHIFTS[::3])  # -3, 0, 3
+        ax.set_xlabel("shift k", fontsize=FONT - 1, labelpad=1)
+        ax.set_title("unchanged\nfraction", fontsize=FONT - 1)
         ax.tick_params(labelsize=FONT - 3)
         ax.grid(alpha=0.3)
         (self.curve_pool,) = ax.plot([], [], "o-", color="#e6550d", lw=2, label="pooled")
@@ -136,17 +136,19 @@ class PoolingShiftExplorer(Explorer):
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=FONT - 4,
                   frameon=False)  # below the axes: the curves reach every corner
         self.title = fig.text(0.01, 0.91, "", fontsize=FONT + 1)
-        self.numbers = fig.text(0.41, 0.025, "", fontsize=FONT)
+        self.numbers = fig.text(0.009, 0.025, "", fontsize=FONT)
+
+    messages = {
+        "window_too_big": "Max pooling F = {k}, S = {s} twice: {side}×{side} → {first}×{first} "
+                          "after the first pooling,\nwhere a {k}×{k} window does not fit.",
+    }
 
     def compute(self, *, digit, shift, axis, kernel, stride, poolings):
+        first = conv_output_size(SIDE, kernel, stride=stride)  # a window always fits SIDE
+        if poolings == 2 and kernel > first:
+            raise self.invalid("window_too_big", k=kernel, s=stride, side=SIDE, first=first)
         before, after = _canvas(digit, 0, axis), _canvas(digit, shift, axis)
-        try:
-            pooled = _pool(before, kernel, stride, poolings)
-        except ValueError as exc:
-            first = conv_output_size(SIDE, kernel, stride=stride)
-            raise ValueError(f"max pool F = {kernel}, S = {stride} twice: {SIDE}×{SIDE} → "
-                             f"{first}×{first} after the first, where a {kernel}×{kernel} "
-                             f"window does not fit.\n\n{exc}") from exc
+        pooled = _pool(before, kernel, stride, poolings)
         pooled_after = _pool(after, kernel, stride, poolings)
         curve = [_unchanged(pooled, _pool(_canvas(digit, k, axis), kernel, stride, poolings))
                  for k in SHIFTS]

@@ -49,7 +49,7 @@ class ResNetExplorer(Explorer):
         "quantity": Choice(tuple(_QUANTITY), "input", "gradient of"),
         "seed": Slider(0, 20, 1, 0, "seed"),
     }
-    figsize = (11.0, 5.0)
+    figsize = (9.3, 4.4)
 
     def prerender(self):
         return range_states(self.ax)
@@ -62,7 +62,7 @@ class ResNetExplorer(Explorer):
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         self.ylabel = fig.text(0.08, 0.86, "", fontsize=FONT + 2)
         # One text for the settings and the numbers: each changed text costs a re-render.
-        self.numbers = fig.text(0.70, 0.6, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = fig.text(0.655, 0.6, "", fontsize=FONT - 1, va="top", family="monospace")
         fig.text(0.99, 0.01, "values beyond the axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")
 

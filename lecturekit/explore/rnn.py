@@ -86,7 +86,7 @@ class RNNGradientExplorer(Explorer):
         "steps": Slider(10, STEPS_MAX, 10, 60, "sequence length T"),
         "seed": Slider(0, 20, 1, 0, "seed"),
     }
-    figsize = (11.0, 5.0)
+    figsize = (9.3, 4.4)
 
     def prerender(self):
         return range_states(self.ax)
@@ -105,7 +105,7 @@ class RNNGradientExplorer(Explorer):
         fig.text(0.08, 0.86, r"$\|\partial h_T / \partial h_t\|$,   "
                  r"$h_t = g(W_{xh} x_t + W_{hh} h_{t-1})$", fontsize=FONT + 2)
         # One text for the settings and the numbers: each changed text costs a re-render.
-        self.numbers = fig.text(0.70, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = fig.text(0.655, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
 
     def compute(self, *, activation, radius, input_scale, steps, seed):
         norms = self.memo((activation, radius, input_scale, steps, seed),
@@ -147,10 +147,10 @@ class LSTMMemoryExplorer(Explorer):
         "radius": Slider(0.5, 1.5, 0.05, 1.0, "RNN: spectral radius ρ"),
         "seed": Slider(0, 20, 1, 0, "seed"),
     }
-    figsize = (11.0, 5.0)
+    figsize = (9.3, 4.4)
 
     def build(self, fig):
-        ax = self.ax = fig.add_axes((0.08, 0.13, 0.6, 0.64))
+        ax = self.ax = fig.add_axes((0.08, 0.13, 0.55, 0.64))
         log_axis(ax, MEMORY_RANGE)
         ax.set_xlim(0, STEPS_MAX)
         ax.set_xlabel("steps t", fontsize=FONT)
@@ -166,7 +166,7 @@ class LSTMMemoryExplorer(Explorer):
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 2, frameon=False)
         fig.text(0.08, 0.86, r"$C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t$,   "
                  r"$f_t = \sigma(w_f [x_t; h_{t-1}] + b_f)$", fontsize=FONT + 2)
-        self.numbers = fig.text(0.70, 0.52, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = fig.text(0.655, 0.52, "", fontsize=FONT - 1, va="top", family="monospace")
         fig.text(0.99, 0.01, "values below the axis are not drawn", ha="right",
                  fontsize=FONT - 4, color="0.4")
 

@@ -46,8 +46,11 @@ class ScheduleExplorer(Explorer):
         "k": Slider(0.0, 0.05, 0.001, 0.01, "κ: decay rate (k)"),
         "floor": Slider(0.0, 0.05, 0.005, 0.0, "α_min: cosine floor (floor)"),
         "steps": Slider(10, HORIZON, 10, 300, "T: cosine length (steps)"),
-        "warmup": Slider(0, 100, 1, 0, "W: warm-up steps (warmup_steps)"),
+        "warmup": Slider(0, 100, 1, 0, "W (warmup_steps)",
+                         help="W: warm-up steps (warmup_steps): every schedule starts at α₀/W and "
+                              "rises to α₀ over the first W steps (0: no warm-up)"),
     }
+    figsize = (9.3, 4.3)
 
     def build(self, fig):
         self.ax = fig.add_axes((0.08, 0.13, 0.62, 0.66))
@@ -67,7 +70,14 @@ class ScheduleExplorer(Explorer):
         self.values = fig.text(0.08, 0.83, "", fontsize=FONT)
         self.summary = fig.text(0.72, 0.30, "", fontsize=FONT - 1, va="top", family="monospace")
 
+    messages = {
+        "floor_above_lr": "The cosine floor α_min = {floor:g} (floor) is above α₀ = {lr:g} (lr):\n"
+                          "the cosine schedule would rise. Choose α_min ≤ α₀.",
+    }
+
     def compute(self, *, schedule, lr, factor, every, k, floor, steps, warmup):
+        if floor > lr:  # cosine_decay needs floor in [0, lr]
+            raise self.invalid("floor_above_lr", floor=floor, lr=lr)
         made = {
             "constant": S.constant(lr),
             "step_decay": S.step_decay(lr, factor=factor, every=every),

@@ -59,7 +59,7 @@ class SGDNoiseExplorer(Explorer):
         "replace": Toggle(False, "draw I_k with replacement"),
         "lr": Slider(0.02, 0.4, 0.02, 0.1, "α (step size of the runs)"),
     }
-    figsize = (12.0, 5.0)
+    figsize = (9.3, 4.6)
     var_lim = (1e-4, 2.0)
 
     def build(self, fig):
@@ -68,9 +68,9 @@ class SGDNoiseExplorer(Explorer):
         self.w_star = least_squares_minimizer(self.x, self.y)
         self.edges = np.linspace(-4.0, 4.0, 81)  # the noise in units of σ
         top = 0.13, 0.56
-        self.ax_h = fig.add_axes((0.05, top[0], 0.29, top[1]))
-        self.ax_v = fig.add_axes((0.40, top[0], 0.26, top[1]))
-        self.ax_t = fig.add_axes((0.72, top[0], 0.26, top[1]))
+        self.ax_h = fig.add_axes((0.02, top[0], 0.29, top[1]))
+        self.ax_v = fig.add_axes((0.41, top[0], 0.24, top[1]))
+        self.ax_t = fig.add_axes((0.745, top[0], 0.24, top[1]))
 
         ax = self.ax_h
         ax.set_xlim(self.edges[0], self.edges[-1])
@@ -123,10 +123,10 @@ class SGDNoiseExplorer(Explorer):
 
         # Short texts for the numbers (re-rendered on every move), the words around them static;
         # the runs' title changes only with α.
-        self.title = fig.text(0.05, 0.93, "", fontsize=FONT + 1)
+        self.title = fig.text(0.02, 0.93, "", fontsize=FONT + 1)
         fig.text(0.98, 0.93, "σ²: variance of the per-sample gradients ∇f_i(ω_k)", ha="right",
                  fontsize=FONT - 1, color="0.3")
-        self.numbers = fig.text(0.05, 0.865, "", fontsize=FONT)
+        self.numbers = fig.text(0.02, 0.865, "", fontsize=FONT)
 
     def _runs(self, batch, replace, lr):
         """SGD from ω_0 = W0 with minibatches of ``batch``, RUNS times, and GD (memoised)."""
@@ -193,6 +193,6 @@ class SGDNoiseExplorer(Explorer):
         how = "with" if r["replace"] else "without"
         self.title.set_text(f"ω_k = {r['omega']:.1f}:   ĝ_k = {r['full_grad']:.3f},   "
                             f"σ² = {r['sigma2']:.3g}")
-        self.numbers.set_text(f"|I_k| = {r['batch']} of {N}, {how} replacement:   "
-                              f"Var(g_k) = {r['var']:.3g} measured,  {r['predicted_var']:.3g} "
-                              f"by the formula;   α·√Var(g_k) = {r['step_noise']:.3g}")
+        self.numbers.set_text(f"|I_k| = {r['batch']} of {N}, {how} replacement:  "
+                              f"Var(g_k) = {r['var']:.3g} (formula {r['predicted_var']:.3g});  "
+                              f"α·√Var(g_k) = {r['step_noise']:.3g}")

@@ -155,13 +155,13 @@ class TrainingExplorer(Explorer):
         "batch_size": Choice((8, 16, 32, 64, 128), 16, "batch size"),
         "seed": Slider(0, 99, 1, 0, "seed"),
     }
-    figsize = (12.0, 5.2)
+    figsize = (9.3, 4.4)
 
     def build(self, fig):
         self.button = self.progress = None
-        bottom, height = 0.12, 0.58
-        self.ax_loss = fig.add_axes((0.06, bottom, 0.27, height))
-        self.ax_acc = fig.add_axes((0.40, bottom, 0.27, height))
+        bottom, height = 0.12, 0.6
+        self.ax_loss = fig.add_axes((0.075, bottom, 0.26, height))
+        self.ax_acc = fig.add_axes((0.405, bottom, 0.26, height))
         for ax in (self.ax_loss, self.ax_acc):
             ax.set_xlim(0, EPOCHS_MAX)
             ax.set_xlabel("epoch", fontsize=FONT)
@@ -184,14 +184,14 @@ class TrainingExplorer(Explorer):
         self.ax_acc.legend(loc="lower right", fontsize=FONT - 2, framealpha=0.9)
         self.images = {}
         blank = _blank(filter_mosaic(LeNet(rng=default_rng(0)).params["conv1_w"]).shape)
-        for name, top in (("before", 0.47), ("after", 0.08)):
-            ax = fig.add_axes((0.72, top, 0.26, 0.26))
+        for name, top in (("before", 0.47), ("after", 0.1)):
+            ax = fig.add_axes((0.71, top, 0.27, 0.24))
             ax.axis("off")
-            ax.set_title(f"first-layer filters, {name} training", fontsize=FONT - 1, loc="left")
+            ax.set_title(f"first-layer filters {name} training", fontsize=FONT - 2, loc="left")
             self.images[name] = ax.imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
                                           interpolation="nearest")
-        self.settings = fig.text(0.06, 0.92, "", fontsize=FONT)
-        self.status = fig.text(0.06, 0.84, "", fontsize=FONT + 1)
+        self.settings = fig.text(0.02, 0.93, "", fontsize=FONT)
+        self.status = fig.text(0.02, 0.86, "", fontsize=FONT + 1)
 
     def compute(self, *, optimizer, lr, schedule, epochs, batch_size, seed):
         steps = epochs * steps_per_epoch(batch_size)
@@ -251,6 +251,7 @@ class TrainingExplorer(Explorer):
                 self.progress.max = self.params["epochs"]
                 self.progress.description = f"epoch 0/{self.progress.max}"
                 self.progress.value = 0
+                self.progress.bar_style = ""
                 self.button.disabled = True
             try:
                 return train_lenet(**self.params, progress=self._show_epoch)
@@ -260,6 +261,25 @@ class TrainingExplorer(Explorer):
 
         memoised(_RESULTS, _key(self.params), run, size=_CACHE_SIZE)
         return self.update()
+
+    def update(self, **params):
+        """:meth:`Explorer.update`, and the progress bar shows the new setting's state."""
+        result = super().update(**params)
+        self._sync_progress()
+        return result
+
+    def _sync_progress(self):
+        """The progress bar for the current setting: "epoch E/E" full once it is trained (red if
+        it diverged), "epoch 0/E" empty until then; never the count of another setting's run."""
+        if self.progress is None or self.result is None or "trained" not in self.result:
+            return
+        epochs = self.params["epochs"]
+        done = epochs if self.result["trained"] else 0
+        self.progress.max = epochs
+        self.progress.value = done
+        self.progress.description = f"epoch {done}/{epochs}"
+        self.progress.bar_style = ("" if not self.result["trained"] else
+                                   "danger" if self.result["diverged"] else "success")
 
     def _show_epoch(self, partial):
         """Redraw the widget with the epochs trained so far (nothing to do without a widget)."""
@@ -280,9 +300,11 @@ class TrainingExplorer(Explorer):
             box = super().widget
             self.button = w.Button(description="Train", button_style="primary", icon="play")
             self.button.on_click(lambda _: self.train())
+            # A description wide enough for "epoch 10/10" (the default width cuts it off).
             self.progress = w.IntProgress(value=0, min=0, max=self.params["epochs"],
-                                          description="epoch")
+                                          description="epoch", style={"description_width": "90px"})
             panel, image = box.children
             box.children = (panel, w.HBox([self.button, self.progress]), image)
+            self._sync_progress()
         return super().widget
 

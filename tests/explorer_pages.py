@@ -1,0 +1,177 @@
+"""Reading and driving explorers on a JupyterLab page (for tests/test_e2e_explorers.py).
+
+An explorer's widget box carries the CSS class ``lk-explorer``; inside it, the
+controls are ipywidgets (sliders, toggle buttons, checkboxes, dropdowns, number
+boxes) and the figure is the box's ``img``.
+"""
+
+from __future__ import annotations
+
+BOX = ".lk-explorer"
+CONTROL = (".widget-slider, .widget-toggle-buttons, .widget-checkbox, .widget-dropdown, "
+           ".widget-text")
+
+_EXECUTE = """async code => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const future = nb.sessionContext.session.kernel.requestExecute(
+      {code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = msg => {
+    const t = msg.header.msg_type;
+    if (t === 'stream') out += msg.content.text;
+    if (t === 'error') out += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}"""
+
+
+def execute_in_kernel(page, code):
+    """Run ``code`` in the kernel of the notebook in front; return what it printed."""
+    out = page.evaluate(_EXECUTE, code)
+    if out.startswith("ERROR "):
+        raise AssertionError(f"kernel code failed: {out}")
+    return out
+
+
+def open_file_browser(page):
+    """Show JupyterLab's file browser in the left sidebar, as a student has it."""
+    page.evaluate("window.jupyterapp.shell.activateById('filebrowser')")
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#jp-left-stack');"
+        " return s && s.getBoundingClientRect().width > 100; }", timeout=10_000)
+
+
+def notebook_panel(page):
+    """The notebook panel's visible height and the width of an output area, in px."""
+    return page.evaluate("""() => {
+      const panel = document.querySelector('.jp-NotebookPanel-notebook').getBoundingClientRect();
+      const out = document.querySelector('.jp-OutputArea-output');
+      return {height: Math.round(panel.height),
+              output_width: Math.round(out ? out.getBoundingClientRect().width : panel.width)};
+    }""")
+
+
+def explorer_boxes(page):
+    """Every explorer's widget box on the page, top to bottom."""
+    page.wait_for_selector(BOX, timeout=60_000)
+    return page.query_selector_all(BOX)
+
+
+def explorer_layout(page, box):
+    """The box's size and, for each control, its label, track width, cut-off label, disabled."""
+    return page.evaluate("""([box, sel]) => {
+      const r = box.getBoundingClientRect();
+      const controls = [];
+      for (const el of box.querySelectorAll(sel)) {
+        const label = el.querySelector('.widget-label') || el.querySelector('label');
+        const text = label ? label.innerText.trim() : '';
+        const track = el.querySelector('.slider-container');
+        const inputs = [...el.querySelectorAll('input, button, select, .noUi-target')];
+        controls.push({
+          label: text,
+          track: track ? Math.round(track.getBoundingClientRect().width) : null,
+          cut: Boolean(label) && label.scrollWidth > label.clientWidth + 1,
+          disabled: inputs.length > 0 && inputs.every(i => i.disabled || i.hasAttribute('disabled')),
+        });
+      }
+      return {width: Math.round(r.width), height: Math.round(r.height), controls};
+    }""", [box, CONTROL])
+
+
+def _changed(page, img, before, timeout):
+    try:
+        page.wait_for_function("([img, s]) => img.getAttribute('src') !== s",
+                               arg=[img, before], timeout=timeout * 1000)
+        return True
+    except Exception:  # playwright's TimeoutError: the image did not change
+        return False
+
+
+def _try(page, img, action, timeout=4):
+    before = img.get_attribute("src")
+    action()
+    return _changed(page, img, before, timeout)
+
+
+def _move_and_back(page, img, el):
+    """Move one control and back; whether the first move changed the image (None: nothing to move)."""
+    knob = el.query_selector(".noUi-handle")
+    if knob is not None:
+        if el.query_selector(".noUi-target[disabled]"):
+            return None
+        knob.focus()
+        for there, back in (("ArrowRight", "ArrowLeft"), ("ArrowLeft", "ArrowRight")):
+            if _try(page, img, lambda: page.keyboard.press(there)):  # noqa: B023 (called at once)
+                _try(page, img, lambda: page.keyboard.press(back))  # noqa: B023
+                return True
+        return False  # at an end, or no effect: neither direction changed the picture
+    buttons = [b for b in el.query_selector_all("button") if b.is_enabled()]
+    if buttons:
+        active = [b for b in buttons if "mod-active" in (b.get_attribute("class") or "")]
+        others = [b for b in buttons if b not in active]
+        if not others:
+            return None
+        if not _try(page, img, others[0].click):
+            return False
+        if active:
+            _try(page, img, active[0].click)
+        return True
+    checkbox = el.query_selector("input[type=checkbox]")
+    if checkbox is not None:
+        if not checkbox.is_enabled():
+            return None
+        changed = _try(page, img, checkbox.click)
+        if changed:
+            _try(page, img, checkbox.click)
+        return changed
+    select = el.query_selector("select")
+    if select is not None:
+        if not select.is_enabled():
+            return None
+        current = select.input_value()
+        options = select.eval_on_selector_all("option", "os => os.map(o => o.value)")
+        # the last other option: a first entry is often a no-op ("custom" keeps the kernel)
+        other = next((o for o in reversed(options) if o != current), None)
+        if other is None:
+            return None
+        changed = _try(page, img, lambda: select.select_option(other))
+        if changed:
+            _try(page, img, lambda: select.select_option(current))
+        return changed
+    number = el.query_selector("input")
+    if number is None or not number.is_enabled():
+        return None
+    current = number.input_value()
+
+    def set_to(value):
+        number.fill(value)
+        number.press("Enter")
+
+    changed = _try(page, img, lambda: set_to(str(float(current) + 1)))
+    if changed:
+        _try(page, img, lambda: set_to(current))
+    return changed
+
+
+def inert_controls(page, box):
+    """Labels of the enabled controls of ``box`` whose move leaves its image unchanged.
+
+    Each control is moved and moved back: a slider one step (right, or left at its
+    end), toggle buttons to another option, a checkbox flipped, a dropdown to
+    another option, a number box by one.
+    """
+    img = box.query_selector("img")
+    inert = []
+    for el in box.query_selector_all(CONTROL):
+        if el.evaluate("e => Boolean(e.closest('.widget-gridbox'))"):
+            continue  # a cell of the 3x3 kernel editor: its preset menu moves the whole grid
+        label_el = el.query_selector(".widget-label") or el.query_selector("label")
+        el.scroll_into_view_if_needed()
+        if _move_and_back(page, img, el) is False:
+            inert.append(label_el.inner_text().strip() if label_el else "?")
+    return inert
+
+
+__all__ = ["BOX", "execute_in_kernel", "explorer_boxes", "explorer_layout",
+           "inert_controls", "notebook_panel", "open_file_browser"]
