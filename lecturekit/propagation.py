@@ -62,7 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_choice, check_int, check_real
+from ._checks import as_array, check_choice, check_int, check_real
 from .activations import ACTIVATIONS, activation_kernels
 from .init import FAN_MODES, INITS, initialize
 from .rng import check_rng
@@ -432,13 +432,14 @@ def expected_variances(width, weight_var, *, activation="tanh", negative_slope=0
     """
     check_choice(activation, "activation", ACTIVATIONS)
     negative_slope = check_real(negative_slope, "negative_slope")
-    if np.ndim(weight_var) == 0:
+    # as_array refuses complex, ragged, string and non-finite input, naming weight_var
+    v = as_array(weight_var, "weight_var", ndim=(0, 1))
+    if v.ndim == 0:
         if isinstance(width, numbers.Integral) and not isinstance(width, bool):
             raise ValueError("with an int width, weight_var must list one variance per layer "
                              "(its length is the depth)")
-        weight_var = [weight_var] * (len(width) - 1)
-    v = np.asarray(weight_var, dtype=np.float64)
-    if v.ndim != 1 or v.size < 1 or not np.all(np.isfinite(v)) or np.any(v < 0):
+        v = np.full(len(width) - 1, float(v))
+    if v.size < 1 or np.any(v < 0):
         raise ValueError(f"weight_var must be finite variances >= 0, one per layer, got {v!r}")
     depth = v.size
     n = np.asarray(_widths(width, depth), dtype=np.float64)

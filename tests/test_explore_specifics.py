@@ -472,3 +472,28 @@ def test_the_grid_of_a_layout_row_is_narrower_than_a_control_box():
 
     # three inputs, their margins, the gaps, and the preset list beside them
     assert 3 * (KERNEL_CELL + 6) + 2 * 2 + 6 + 100 <= CONTROL_WIDTH
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: __import__("lecturekit.explore.init", fromlist=["x"]).layer_widths(64.5, 1, 30), "width"),
+    (lambda: __import__("lecturekit.explore.init", fromlist=["x"]).layer_widths(64, 0, 30), "taper"),
+    (lambda: __import__("lecturekit.explore.init", fromlist=["x"]).layer_widths(64, 1, 0), "depth"),
+    (lambda: __import__("lecturekit.explore.training", fromlist=["x"]).steps_per_epoch(0), "batch_size"),
+    (lambda: __import__("lecturekit.explore.training", fromlist=["x"]).filter_mosaic(np.zeros((2, 2))),
+     "w"),
+    (lambda: __import__("lecturekit.explore.training", fromlist=["x"]).filter_mosaic(
+        np.zeros((3, 2, 5, 5))), "w"),
+])
+def test_the_explorers_public_helpers_refuse_bad_input_by_name(call, name):
+    # issue 15: the helpers the notebooks use (layer_widths) or the tests (filter_mosaic) are
+    # checked like the rest of the API; the others are private (_train_lenet, _Surface)
+    with pytest.raises((ValueError, TypeError), match=name):
+        call()
+
+
+def test_layer_widths_are_a_geometric_taper_ending_at_the_widest():
+    from lecturekit.explore.init import layer_widths
+
+    w = layer_widths(64, 0.125, 3)  # 64 * 0.125 ** (l / 3): 64, 32, 16, 8
+    np.testing.assert_array_equal(w, [64, 32, 16, 8])
+    np.testing.assert_array_equal(layer_widths(64, 8, 3), [8, 16, 32, 64])

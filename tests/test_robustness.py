@@ -43,9 +43,8 @@ each case's ``accept`` (variants legitimate for that argument, e.g. any rank for
 elementwise function), ``free`` (axes that may change size, such as the batch),
 ``optional`` (arguments for which None is legitimate) and ``nonfinite_ok`` (the
 documented infinities: far out on the optimisation surfaces, the multiplier of
-||theta||^2 <= 0). :data:`KNOWN_FAILURES` lists the variants that still misbehave
-in modules this table covers but whose owners are elsewhere (``propagation``,
-``notes``); each is expected to fail, so that its fix shows up as a line to delete.
+||theta||^2 <= 0). :data:`KNOWN_FAILURES` may list variants known to misbehave (empty now); each
+is expected to fail, so that its fix shows up as a line to delete.
 
 :mod:`lecturekit.explore` is not in the table: the explorers validate their inputs
 through their controls (sliders, choices, toggles), which ``tests/test_explore.py``
@@ -1386,14 +1385,9 @@ case("propagation.expected_variances", propagation.expected_variances,
      lambda: {"width": 4, "weight_var": np.array([0.25, 0.25]), "activation": "tanh"},
      free={"weight_var": (0,)})
 
-# Variants that still misbehave in a module this issue does not own, each reported to its owner.
-# The test expects them to fail (so that a fix shows up here as a test to delete, not silently).
-KNOWN_FAILURES = {
-    ("propagation.expected_variances", "weight_var", "complex"):
-        "propagation.py casts a complex weight_var to float with a ComplexWarning",
-    ("propagation.expected_variances", "weight_var", "ragged"):
-        "propagation.py reads np.ndim of a ragged weight_var inside numpy",
-}
+# Variants known to misbehave, (case, argument, variant) -> why; none now. The test expects
+# each to fail, so that a fix shows up here as a line to delete, not silently.
+KNOWN_FAILURES = {}
 
 
 # ---------------------------------------------------------------- the tests

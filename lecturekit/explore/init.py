@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
+from .._checks import check_int, check_positive
 from ..init import weight_variance
 from ..propagation import expected_variances, signal_propagation
 from ..rng import default_rng
@@ -76,6 +77,9 @@ def layer_widths(width, taper, depth):
     """n^0, ..., n^L in geometric progression with n^L / n^0 = taper, the widest being ``width``
     (rounded, at least 1): a network that widens ends at ``width`` rather than beyond it, which
     keeps every redraw as cheap as the square network's."""
+    width = check_int(width, "width", minimum=1)
+    taper = check_positive(taper, "taper")
+    depth = check_int(depth, "depth", minimum=1)
     first, last = (width, width * taper) if taper <= 1 else (width / taper, width)
     return np.maximum(1, np.geomspace(first, last, depth + 1).round()).astype(int)
 

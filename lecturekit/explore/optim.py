@@ -80,7 +80,7 @@ _CACHE_SIZE = 256  # trajectories kept per explorer
 
 
 @dataclass(frozen=True)
-class Surface:
+class _Surface:
     """A 2-D objective with its view, start, minima and the scale of SGD's noise."""
 
     func: object  # w (..., 2) -> (value, grad)
@@ -95,14 +95,14 @@ class Surface:
 
 
 SURFACES = {
-    "quadratic": Surface(
+    "quadratic": _Surface(
         partial(objectives.quadratic, a=1.0, b=20.0),
         r"$f(w) = \frac{1}{2}(w_1^2 + 20\,w_2^2)$,  condition number κ = 20",
         (-4.5, 2.0), (-5.0, 5.0), (-3.0, 3.0), ((0.0, 0.0),), (0.02, 60.0, 12), 4.0,
         # The Hessian is diag(1, 20) everywhere: GD is stable for λ < 2/20 = 0.1. λ = 0.089
         # (10^-1.05) is just inside, so GD zig-zags across the valley while momentum converges.
         lr=0.0891251),
-    "rosenbrock": Surface(
+    "rosenbrock": _Surface(
         objectives.rosenbrock, r"$f(w) = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2$",
         (-1.2, 1.0), (-2.0, 2.0), (-1.0, 3.0), ((1.0, 1.0),), (0.02, 2000.0, 14), 20.0,
         # Largest Hessian eigenvalue 1002 at the minimum (1, 1): GD is stable there for
@@ -110,7 +110,7 @@ SURFACES = {
         # start the largest eigenvalue is 1506, but the first steps fall into the valley, where
         # it is smaller: no method diverges in 100 steps (at 0.0891 four of five did at once).
         lr=0.00199526),
-    "himmelblau": Surface(
+    "himmelblau": _Surface(
         objectives.himmelblau, r"$f(w) = (w_1^2 + w_2 - 11)^2 + (w_1 + w_2^2 - 7)^2$",
         (-0.5, -0.5), (-6.0, 6.0), (-6.0, 6.0),
         ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848127)),

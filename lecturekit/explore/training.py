@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._checks import as_array, check_int
 from ..datasets import load_digits
 from ..models import LeNet
 from ..optim import SGD, Adam, AdamW, Momentum
@@ -59,11 +60,12 @@ def _digits():
 
 
 def steps_per_epoch(batch_size):
-    """Minibatches per epoch: ``ceil(N_train / batch_size)``."""
+    """Minibatches per epoch: ``ceil(N_train / batch_size)``, for ``batch_size >= 1``."""
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     return -(-len(_digits().y_train) // batch_size)
 
 
-def train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=None):
+def _train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=None):
     r"""Train a fresh LeNet on the digits; return its loss and accuracy curves and its filters.
 
     Parameters
@@ -131,6 +133,10 @@ def _blank(shape):
 def filter_mosaic(w, rows=2):
     """Filters ``(K, 1, k, k)`` tiled ``rows`` high with one masked pixel between them,
     each divided by its largest absolute weight (so every filter spans [-1, 1])."""
+    w = as_array(w, "w", ndim=4, finite=False)  # a diverged run's NaN filters are drawn blank
+    rows = check_int(rows, "rows", minimum=1)
+    if w.shape[1] != 1 or w.shape[2] != w.shape[3]:
+        raise ValueError(f"w must be single-channel square filters (K, 1, k, k), got shape {w.shape}")
     k_out, _, k, _ = w.shape
     cols = -(-k_out // rows)
     scale = np.max(np.abs(w), axis=(1, 2, 3), keepdims=True)
@@ -203,7 +209,7 @@ class TrainingExplorer(Explorer):
                                          epochs=epochs, batch_size=batch_size, seed=seed)))
         if trained is not None:
             return {**trained, "trained": True, "settings": settings}
-        before = LeNet(rng=default_rng(seed)).params["conv1_w"]  # the same draw train_lenet makes
+        before = LeNet(rng=default_rng(seed)).params["conv1_w"]  # the same draw _train_lenet makes
         return {"trained": False, "settings": settings, "steps": steps, "before": before}
 
     def draw(self, r):
@@ -254,7 +260,7 @@ class TrainingExplorer(Explorer):
                 self.progress.bar_style = ""
                 self.button.disabled = True
             try:
-                return train_lenet(**self.params, progress=self._show_epoch)
+                return _train_lenet(**self.params, progress=self._show_epoch)
             finally:
                 if self.button is not None:
                     self.button.disabled = False
