@@ -15,6 +15,17 @@ import numpy as np
 from ._files import check_file  # noqa: F401  (numpy-free, for lecturekit.catalog; re-exported)
 
 
+def _asarray(x, name, what):
+    """``np.asarray(x)``, or a TypeError naming ``name`` for a string, None, a callable or a ragged list."""
+    if isinstance(x, (str, bytes)) or x is None or callable(x):
+        raise TypeError(f"{name} must be an array of {what}, got {type(x).__name__}")
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of {what} (a ragged list is not one), "
+                        f"got {type(x).__name__}") from exc
+
+
 def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     """Return ``x`` as a numpy array of ``dtype`` (float64 by default).
 
@@ -22,13 +33,7 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     inputs are converted to float64, so every formula is computed in float64
     unless the caller passes float32 deliberately (``dtype=None`` keeps it).
     """
-    if isinstance(x, (str, bytes)) or x is None or callable(x):
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of numbers (a ragged list is not one), "
-                        f"got {type(x).__name__}") from exc
+    arr = _asarray(x, name, "numbers")
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
@@ -52,13 +57,7 @@ def as_int_array(x, name, *, what="integers", hint=""):
 
     For class labels and sample indices: a float array is refused, not truncated.
     """
-    if isinstance(x, (str, bytes)) or x is None or callable(x):
-        raise TypeError(f"{name} must be an array of {what}, got {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be an array of {what} (a ragged list is not one), "
-                        f"got {type(x).__name__}") from exc
+    arr = _asarray(x, name, what)
     if arr.size == 0 and arr.dtype == np.float64:  # [] is an empty list of indices
         arr = arr.astype(np.intp)
     if not np.issubdtype(arr.dtype, np.integer):

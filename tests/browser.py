@@ -50,6 +50,18 @@ def missing():
     return None
 
 
+def _e2e_marks():
+    import pytest
+
+    reason = missing()
+    return [pytest.mark.e2e,
+            pytest.mark.skipif(reason is not None, reason=f"browser tests skipped: {reason}")]
+
+
+E2E_MARKS = _e2e_marks()
+"""``pytestmark`` of the browser tests: marked e2e, skipped with the reason when they cannot run."""
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,14 +1,31 @@
-"""Shared test configuration: hypothesis's profile, the catalog's status in the summary."""
+"""Shared test configuration: hypothesis's profile, the browser fixtures, the catalog's status."""
 
+import pytest
 from hypothesis import settings
 
 from lecturekit.catalog import load_catalog
+
+from . import browser
 
 # Derandomised: hypothesis draws the same examples on every run and machine, so a
 # test result is reproducible (random means seeded, in the tests too). The
 # tests' own @settings keep their example counts.
 settings.register_profile("lecturekit", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("lecturekit")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium for one test module (the e2e tests: test_e2e_*.py, test_site.py)."""
+    with browser.chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 serving a copy of the notebooks, for one test module."""
+    with browser.jupyter_lab(tmp_path_factory.mktemp("lab")) as base:
+        yield base
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -24,23 +24,7 @@ SHOTS = ROOT / "screenshots"
 LECTURE_NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0[1-9]-*.ipynb"))
 VOILA_NOTEBOOK = "04-lecture-05-10-23.ipynb"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(browser.missing() is not None,
-                       reason=f"browser tests skipped: {browser.missing()}"),
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with browser.jupyter_lab(tmp_path_factory.mktemp("lab")) as base:
-        yield base
+pytestmark = browser.E2E_MARKS
 
 
 @pytest.fixture(scope="module")

@@ -29,23 +29,7 @@ SHOTS = ROOT / "screenshots" / "explorers"
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0[0-9]-*.ipynb"))
 MIN_TRACK = 120  # px: a slider track any shorter cannot be dragged with a touchpad in class
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(browser.missing() is not None,
-                       reason=f"browser tests skipped: {browser.missing()}"),
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with browser.jupyter_lab(tmp_path_factory.mktemp("lab-explorers")) as base:
-        yield base
+pytestmark = browser.E2E_MARKS
 
 
 # What the kernel says about each explorer shown, in the order they were shown.

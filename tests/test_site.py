@@ -100,12 +100,6 @@ def served(site):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def link_status(served):
     """A cache: status code and HTML of each URL of the site fetched so far."""
     cache = {}
