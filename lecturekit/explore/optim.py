@@ -221,14 +221,6 @@ class OptimizerExplorer(Explorer):
             notes["batch"] = "acts when SGD is shown"
         return notes
 
-    def _on_control(self, change):
-        # The surface's toggle buttons choose the surface alone, so that its λ applies (the
-        # other controls pass every value, λ included).
-        if self.inputs and change["owner"] is self.inputs["surface"] and not self._syncing:
-            self.update(surface=change["new"])
-        else:
-            super()._on_control(change)
-
     def build(self, fig):
         self._runs = {}  # (method, surface, its hyperparameters) -> (path, diverged step)
         self._surface = None  # the surface whose contours are drawn
