@@ -1,12 +1,12 @@
 """conv2d: the im2col fast path against the reference loops, and against torch's CPU conv2d.
 
 Ratios are measured in one run. Each figure is a block of repeated calls (median
-per call); numpy and torch blocks alternate for a few rounds and each side
-keeps its best block, so a burst of load from other processes on a shared
-machine hurts neither side more than the other. A short pause precedes every
-block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
+per call); numpy and torch blocks alternate (a, b | b, a | ...) for a few rounds,
+so that a burst of load from other processes on a shared machine hurts neither side
+more than the other, and each figure is the median of its rounds. A short pause
+precedes every block: OpenBLAS and OpenMP keep their worker threads spinning for a while after
 a call, and those spinning threads would otherwise steal the cores of the next
-block's library. torch runs with as many threads as numpy's BLAS.
+block's library. torch runs with as many threads as numpy's BLAS (threadpoolctl).
 
 Each forward row is followed by the time of the plain im2col product
 ``(K, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)`` alone (numpy's BLAS on operands already in
@@ -43,7 +43,7 @@ import numpy as np
 
 from lecturekit.conv import conv2d, conv2d_backward, conv2d_reference
 
-from .common import Row, median, repeat_time
+from .common import Row, blas_threads, median, repeat_time, torch_missing_row, try_torch
 
 SHAPES = (  # name, x shape, w shape, padding
     ("LeNet N=64 C=1 28x28, 6 5x5", (64, 1, 28, 28), (6, 1, 5, 5), 0),
@@ -62,20 +62,21 @@ def _block(fn, repeat=REPEAT):
 
 
 def _compare(fn_a, fn_b, rounds=ROUNDS):
-    """Best-of-rounds block medians of two functions, alternating a, b, a, b, ..."""
+    """Medians over rounds of the block medians of two functions, alternating a, b | b, a | ..."""
     a, b = [], []
-    for _ in range(rounds):
-        a.append(_block(fn_a))
-        b.append(_block(fn_b))
-    return min(a), min(b)
+    for r in range(rounds):
+        if r % 2 == 0:
+            a.append(_block(fn_a))
+            b.append(_block(fn_b))
+        else:
+            b.append(_block(fn_b))
+            a.append(_block(fn_a))
+    return median(a), median(b)
 
 
 def numpy_threads():
-    """Threads numpy's BLAS uses: its environment variables, else every available core."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    """Threads numpy's BLAS uses now, as threadpoolctl reports them."""
+    return blas_threads()
 
 
 def _problem(xs, ws, dtype, seed=0):
@@ -147,11 +148,9 @@ def _torch_shape_rows(torch, name, xs, ws, pad, dtype, target, threads, forward_
 
 
 def torch_rows(forward_only=False):
-    try:
-        import torch
-    except ImportError:
-        yield Row("conv2d vs torch: skipped", math.nan, "",
-                  "torch is not importable in this environment")
+    torch = try_torch()
+    if torch is None:
+        yield torch_missing_row("conv2d vs torch")
         return
     threads = numpy_threads()
     torch.set_num_threads(threads)

@@ -40,6 +40,15 @@ How it is fast
   0.63 ms instead of 0.93 ms (float64, one thread).
 * **The bias** is one more column of the weights against a row of ones in the
   im2col matrix, so it costs no pass over the output.
+* **Small images take another path** (:func:`small_forward`, :func:`small_backward`:
+  the digits LeNet's layers, at most ``SMALL_SAMPLE`` im2col entries per sample). On 8x8
+  and 4x4 images the junk columns would be a third or more of every product, and the
+  per-chunk work costs more than the arithmetic. There a chunk of samples (a batch of
+  32 in one) is padded once,
+  the im2col matrix is one ``np.take`` with a cached flat index (no junk columns), the
+  backward rearranges the upstream gradient once for both products and the bias
+  gradient, and the input gradient is one ``np.bincount`` of the column gradients onto
+  the padded pixels instead of ``kh*kw`` strided additions.
 * **Scratch buffers are reused.** The padded chunk, the im2col matrix and the
   product are kept per thread between calls (about ``CHUNK_BYTES`` each, grown
   on demand, never shrunk; one larger than ``KEEP_BYTES`` is not kept). Fresh
@@ -51,6 +60,8 @@ How it is fast
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
 from typing import NamedTuple
 
@@ -88,9 +99,11 @@ class Geometry(NamedTuple):
         return self.padded_hw[1] if self.stride[1] == 1 else self.out_hw[1]
 
 
-KEEP_BYTES = 64 * 2**20
+KEEP_BYTES = 16 * 2**20
 """Scratch buffers up to this size are kept between calls; a larger one (a single huge
-sample) is allocated for the call only, so that it does not stay in memory afterwards."""
+sample) is allocated for the call only, so that it does not stay in memory afterwards.
+A kernel keeps these for its lifetime (one per student on a class server), so the bound
+is small: at 64 MiB one 224 x 224 convolution left 37 MiB behind in notebook 04."""
 
 
 class _Scratch(threading.local):
@@ -101,7 +114,7 @@ class _Scratch(threading.local):
 
     def take(self, name, shape, dtype):
         dtype = np.dtype(dtype)
-        nbytes = int(np.prod(shape)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > KEEP_BYTES:
             return np.empty(shape, dtype)
         buf = self.buffers.get(name)
@@ -292,3 +305,161 @@ def grad_input(g, w, geom):
                 view[:, :, u, v] += dcols[:, u, v].transpose(1, 0, 2, 3)  # (C,n,..)->(n,C,..)
         dx[n0:n1] = dxp[:, :, pt:pt + H, pl:pl + W]
     return dx
+
+
+# ------------------------------------------------------------------ small problems
+
+SMALL_ELEMENTS = 2**17
+"""The small path works on chunks of samples whose im2col matrix has at most this many
+entries (the digits LeNet's batches of 32: 18 432 and 73 728, one chunk each); its cached
+gather index is that size. 0 turns the small path off."""
+
+SMALL_SAMPLE = 4096
+"""A sample whose im2col matrix has at most this many entries (``C*kh*kw*Ho*Wo``) is a
+small image: 8x8 (576 with one 3x3 channel), 4x4 with 16 channels (2304). LeNet-5's
+28x28 input (14 400) and the larger shapes keep the junk-column path."""
+
+
+def is_small(n, c, geom):
+    """Whether a batch of ``n`` samples with ``c`` channels takes the small path."""
+    kh, kw = geom.kernel
+    return SMALL_ELEMENTS > 0 and c * kh * kw * geom.out_hw[0] * geom.out_hw[1] <= SMALL_SAMPLE
+
+
+def _small_chunks(N, c, geom):
+    kh, kw = geom.kernel
+    step = max(1, SMALL_ELEMENTS // (c * kh * kw * geom.out_hw[0] * geom.out_hw[1]))
+    for n0 in range(0, N, step):
+        yield n0, min(N, n0 + step)
+
+
+@functools.lru_cache(maxsize=8)
+def _gather_index(n, c, geom):
+    """``(C*kh*kw, n*Ho*Wo)``: flat index into a padded chunk ``(n, C, Hp, Wp)`` of every
+    im2col entry; read-only, cached (the models repeat the same shapes on every step)."""
+    kh, kw = geom.kernel
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    Hp, Wp = geom.padded_hw
+    Ho, Wo = geom.out_hw
+    ar = functools.partial(np.arange, dtype=np.intp)
+    index = (ar(c)[:, None, None, None, None, None] * (Hp * Wp)
+             + ar(kh)[:, None, None, None, None] * (dh * Wp)
+             + ar(kw)[:, None, None, None] * dw
+             + ar(n)[:, None, None] * (c * Hp * Wp)
+             + ar(Ho)[:, None] * (sh * Wp) + ar(Wo) * sw)
+    index = index.reshape(c * kh * kw, n * Ho * Wo)
+    index.flags.writeable = False
+    return index
+
+
+def _padded_batch(x, geom):
+    """``x`` zero-padded, C-contiguous ``(n, C, Hp, Wp)`` (``x`` itself if it is already)."""
+    (pt, pb), (pl, pr) = geom.pad
+    if pt == pb == pl == pr == 0 and x.flags.c_contiguous:
+        return x
+    N, C, H, W = x.shape
+    Hp, Wp = geom.padded_hw
+    xp = _scratch.take("xp", (N, C, Hp, Wp), x.dtype)
+    xp[:, :, :pt] = 0
+    xp[:, :, pt + H:] = 0
+    xp[:, :, pt:pt + H, :pl] = 0
+    xp[:, :, pt:pt + H, pl + W:] = 0
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    return xp
+
+
+def _small_cols(x, geom, ones_row=False):
+    """The im2col matrix ``(C*kh*kw [+ 1], n*Ho*Wo)`` of a chunk, by one gather (no junk
+    columns: on images this small they would be a third or more of the product). With
+    ``ones_row`` a last row of ones multiplies the bias."""
+    index = _gather_index(x.shape[0], x.shape[1], geom)
+    rows, n = index.shape
+    cols = _scratch.take("cols", (rows + ones_row, n), x.dtype)
+    # mode="clip": every index is in range, and it lets take write into `cols` unbuffered
+    np.take(_padded_batch(x, geom).reshape(-1), index, out=cols[:rows], mode="clip")
+    if ones_row:
+        cols[rows] = 1
+    return cols
+
+
+def small_forward(x, w, geom, b=None):
+    """:func:`forward` for small images (:func:`is_small`): per chunk one gather, one product."""
+    N, C = x.shape[:2]
+    K = w.shape[0]
+    Ho, Wo = geom.out_hw
+    w2 = w.reshape(K, -1)
+    if b is not None:  # the bias as one more column of weights, against the row of ones
+        w2 = np.concatenate([w2, b[:, None].astype(w2.dtype, copy=False)], axis=1)
+    y = np.empty((N, K, Ho, Wo), dtype=np.result_type(x, w))
+    for n0, n1 in _small_chunks(N, C, geom):
+        n = n1 - n0
+        cols = _small_cols(x[n0:n1], geom, ones_row=b is not None)
+        out = _scratch.take("out", (K, cols.shape[1]), y.dtype)
+        np.matmul(w2, cols, out=out)
+        np.copyto(y[n0:n1].reshape(n, K, Ho * Wo), out.reshape(K, n, Ho * Wo).transpose(1, 0, 2))
+    return y
+
+
+def small_backward(g, x, w, geom, *, need_dx=True):
+    """``(dx, dw, db)`` for small images: :func:`grad_input`, :func:`grad_weight` and the
+    bias gradient, sharing per chunk the gather index and the rearranged ``g``; ``dx`` is
+    None without ``need_dx`` (a first layer's input gradient)."""
+    N, C, H, W = x.shape
+    K, _, kh, kw = w.shape
+    Ho, Wo = geom.out_hw
+    Hp, Wp = geom.padded_hw
+    (pt, _), (pl, _) = geom.pad
+    dtype = np.result_type(g, x, w)
+    w2t = w.reshape(K, -1).T
+    dw2 = np.zeros((K, C * kh * kw), dtype=dtype)
+    db = np.zeros(K, dtype=dtype)
+    dx = np.empty((N, C, H, W), dtype=dtype) if need_dx else None
+    for n0, n1 in _small_chunks(N, C, geom):
+        n = n1 - n0
+        gk = _scratch.take("g_cols", (K, n, Ho * Wo), dtype)
+        np.copyto(gk, g[n0:n1].reshape(n, K, Ho * Wo).transpose(1, 0, 2))
+        gk = gk.reshape(K, -1)
+        db += gk.sum(axis=1)
+        dw2 += gk @ _small_cols(x[n0:n1], geom).T
+        if not need_dx:
+            continue
+        dcols = _scratch.take("dcols", (C * kh * kw, gk.shape[1]), dtype)
+        np.matmul(w2t, gk, out=dcols)
+        # col2im: add every entry onto its padded pixel, all at once
+        dxp = np.bincount(_gather_index(n, C, geom).reshape(-1), weights=dcols.reshape(-1),
+                          minlength=n * C * Hp * Wp).reshape(n, C, Hp, Wp)
+        dx[n0:n1] = dxp[:, :, pt:pt + H, pl:pl + W]
+    return dx, dw2.reshape(w.shape), db
+
+
+def backward(g, x, w, geom):
+    """``(dx, dw)``: :func:`grad_input` and :func:`grad_weight` in one pass over the chunks,
+    which rearranges each chunk's ``g`` once for both products."""
+    N, C, H, W = x.shape
+    K = g.shape[1]
+    kh, kw = geom.kernel
+    (pt, _), (pl, _) = geom.pad
+    Wp = geom.padded_hw[1]
+    blocks = _blocks(geom)
+    dtype = np.result_type(g, x, w)
+    Ho, Wc = geom.out_hw[0], geom.cols_width
+    dx = np.empty((N, C, H, W), dtype=dtype)
+    dw2 = np.zeros((K, C * kh * kw), dtype=dtype)
+    w2t = w.reshape(K, -1).T  # (C*kh*kw, K)
+    per_sample = max(C * kh * kw, K) * Ho * Wc * x.itemsize
+    for n0, n1 in _chunks(N, per_sample):
+        n = n1 - n0
+        g_cols = _g_cols(g, n0, n1, Wc)
+        cols = _cols(window_view(_padded_chunk(x, n0, n1, geom, blocks), geom, blocks))
+        dw2 += g_cols @ cols.T
+        dxp = _scratch.take("dxp", (n, C, blocks.rows, Wp), dtype)
+        dxp[...] = 0
+        view = window_view(dxp, geom, blocks, writeable=True)
+        dcols = _scratch.take("dcols", (C * kh * kw, n * Ho * Wc), dtype)
+        np.matmul(w2t, g_cols, out=dcols)
+        dcols = dcols.reshape(C, kh, kw, n, Ho, Wc)
+        for u in range(kh):  # one kernel position at a time: see grad_input
+            for v in range(kw):
+                view[:, :, u, v] += dcols[:, u, v].transpose(1, 0, 2, 3)
+        dx[n0:n1] = dxp[:, :, pt:pt + H, pl:pl + W]
+    return dx, dw2.reshape(K, C, kh, kw)

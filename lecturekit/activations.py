@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_array, check_choice, check_real, check_shape
+from ._geometry import checked_array
 
 # ---------------------------------------------------------------- kernels
 # Unchecked kernels on float64 arrays, shared by the public functions and by
@@ -68,8 +69,8 @@ def _leaky_relu_grad(x, negative_slope):
 
 
 def _inputs(dout, x):
-    x = as_array(x, "x")
-    dout = check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
+    x = checked_array(x, "x")
+    dout = check_shape(checked_array(dout, "dout"), "dout", x.shape, of="x")
     return dout, x
 
 
@@ -190,7 +191,7 @@ def relu(x):
     >>> relu([-2.0, 3.0]).tolist()
     [0.0, 3.0]
     """
-    return _relu(as_array(x, "x"))
+    return _relu(checked_array(x, "x"))
 
 
 def relu_backward(dout, x):
@@ -207,7 +208,8 @@ def relu_backward(dout, x):
     dx : ndarray, shape of x
     """
     dout, x = _inputs(dout, x)
-    return dout * _relu_grad(x)
+    # dout * _relu_grad(x) in one pass: the mask is cast to 1.0 and 0.0 inside the product
+    return np.multiply(dout, x > 0)
 
 
 def leaky_relu(x, negative_slope=0.01):

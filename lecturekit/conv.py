@@ -546,6 +546,8 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1):
              [42., 50.]]]])
     """
     x, w, b, geom = _conv2d_args(x, w, b, stride, padding, dilation)
+    if _im2col.is_small(x.shape[0], x.shape[1], geom):
+        return _im2col.small_forward(x, w, geom, b)
     return _im2col.forward(x, w, geom, b)
 
 
@@ -643,8 +645,9 @@ def conv2d_backward(dout, x, w, *, stride=1, padding=0, dilation=1):
     x, w, _, geom = _conv2d_args(x, w, None, stride, padding, dilation)
     dout = check_dout(dout, (x.shape[0], w.shape[0]) + geom.out_hw, x.dtype,
                       "conv2d(x, w, stride, padding, dilation)")
-    dx = _im2col.grad_input(dout, w, geom)
-    dw = _im2col.grad_weight(dout, x, geom)
+    if _im2col.is_small(x.shape[0], x.shape[1], geom):
+        return _im2col.small_backward(dout, x, w, geom)
+    dx, dw = _im2col.backward(dout, x, w, geom)
     return dx, dw, dout.sum(axis=(0, 2, 3))
 
 

@@ -75,6 +75,7 @@ Normalization", 2016. Ulyanov, Vedaldi & Lempitsky, "Instance Normalization", 20
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -89,6 +90,7 @@ from ._checks import (
     check_real,
     check_shape,
 )
+from ._geometry import checked_array
 
 LAYOUTS = ("ND", "NCHW", "NHWC")
 KINDS = ("batch", "layer", "instance")
@@ -176,7 +178,7 @@ def _eps(eps):
 
 def _param(p, name, x, param_axes, of="the channels of x"):
     """Check that ``p`` has shape ``x.shape[param_axes]``; return it broadcastable to x."""
-    p = check_shape(as_array(p, name), name, tuple(x.shape[a] for a in param_axes), of=of)
+    p = check_shape(checked_array(p, name), name, tuple(x.shape[a] for a in param_axes), of=of)
     # (1, C, 1, 1) for NCHW per-channel parameters, (1, C, H, W) for layer norm, ...
     return p.reshape([x.shape[a] if a in param_axes else 1 for a in range(x.ndim)])
 
@@ -188,7 +190,7 @@ def _reduce_to_param(g, param_axes):
 
 
 def _m(x, axes):
-    return int(np.prod([x.shape[a] for a in axes]))
+    return math.prod(x.shape[a] for a in axes)
 
 
 def _require_values(x, axes):
@@ -198,7 +200,7 @@ def _require_values(x, axes):
 
 
 def _dout(dout, x):
-    return check_shape(as_array(dout, "dout"), "dout", x.shape, of="x")
+    return check_shape(checked_array(dout, "dout"), "dout", x.shape, of="x")
 
 
 # ---------------------------------------------------------------- the shared core
@@ -348,12 +350,22 @@ def _normalize_backward(dx_hat, x_hat, inv_std, axes, m):
 def _forward(x, gamma, beta, axes, param_axes, eps, of="the channels of x"):
     g = _param(gamma, "gamma", x, param_axes, of)
     b = _param(beta, "beta", x, param_axes, of)
+    fast = _grouped_forward(x, g, b, axes, param_axes, eps)
+    return fast if fast is not None else _forward_readable(x, g, b, axes, eps)
+
+
+def _forward_readable(x, g, b, axes, eps):
     return g * _statistics(x, axes, eps)[0] + b
 
 
 def _backward(dout, x, gamma, axes, param_axes, eps, of="the channels of x"):
     g = _param(gamma, "gamma", x, param_axes, of)
     dout = _dout(dout, x)
+    fast = _grouped_backward(dout, x, g, axes, param_axes, eps)
+    return fast if fast is not None else _backward_readable(dout, x, g, axes, param_axes, eps)
+
+
+def _backward_readable(dout, x, g, axes, param_axes, eps):
     x_hat, inv_std = _statistics(x, axes, eps)
     dgamma = _reduce_to_param(dout * x_hat, param_axes)
     dbeta = _reduce_to_param(dout, param_axes)
@@ -361,11 +373,83 @@ def _backward(dout, x, gamma, axes, param_axes, eps, of="the channels of x"):
     return dx, dgamma, dbeta
 
 
+# The fast path of a per-channel norm (batch norm in every layout). The readable code
+# above reduces over axes (0, 2, 3) several times; here x is seen as (A, P, B), P the
+# parameter's axis (NCHW: (N, C, H*W); (N, D): (N, D, 1); NHWC: (N*H*W, C, 1)), and
+# the statistics and the two sums of the backward are each one pass over that view.
+# The same numbers up to rounding (tests: within 1e-12); a slice whose variance
+# overflows takes the readable path, which rescales.
+
+def _grouped(x, axes, param_axes):
+    """``x`` as an (A, P, B) view with ``param_axes`` the middle block, or None."""
+    if len(param_axes) != 1 or set(axes) | set(param_axes) != set(range(x.ndim)):
+        return None
+    p = param_axes[0]
+    shape = (math.prod(x.shape[:p]), x.shape[p], math.prod(x.shape[p + 1:]))
+    return x.reshape(shape)
+
+
+def _group_sum(a3):
+    """Sum of an (A, P, B) array over A and B: (P,). Over B as a product with ones, which
+    is several times faster than ``sum(axis=2)`` on short rows."""
+    B = a3.shape[2]
+    return (a3 @ np.ones(B) if B > 1 else a3[:, :, 0]).sum(axis=0)
+
+
+def _group_dot(a3, b3):
+    """``sum(a3 * b3)`` over A and B, without the temporary: (P,)."""
+    return np.einsum("apb,apb->p", a3, b3)
+
+
+def _group_stats(x3, eps):
+    """``xc = x - mu`` (A, P, B) and ``inv_std`` (P,), or None if a variance overflows."""
+    m = x3.shape[0] * x3.shape[2]
+    mu = _group_sum(x3) / m
+    xc = x3 - mu[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = _group_dot(xc, xc) / m
+    if not np.isfinite(var).all():
+        return None
+    return xc, 1.0 / np.sqrt(var + eps)
+
+
+def _grouped_forward(x, g, b, axes, param_axes, eps):
+    x3 = _grouped(x, axes, param_axes)
+    stats = None if x3 is None else _group_stats(x3, eps)
+    if stats is None:
+        return None
+    out, inv_std = stats  # out holds x - mu, and becomes the output in place
+    out *= (g.reshape(-1) * inv_std)[:, None]
+    out += b.reshape(-1)[:, None]
+    return out.reshape(x.shape)
+
+
+def _grouped_backward(dout, x, g, axes, param_axes, eps):
+    x3 = _grouped(x, axes, param_axes)
+    stats = None if x3 is None else _group_stats(x3, eps)
+    if stats is None:
+        return None
+    xc, inv_std = stats
+    m = x3.shape[0] * x3.shape[2]
+    d3 = dout.reshape(x3.shape)
+    dbeta = _group_sum(d3)
+    dxc = _group_dot(d3, xc)  # sum dout * (x - mu)
+    dgamma = dxc * inv_std
+    # dx = g inv/m (m dout - sum dout - x_hat sum dout x_hat), x_hat = xc inv
+    gi = g.reshape(-1) * inv_std
+    dx = d3 * gi[:, None]
+    xc *= (gi * inv_std * inv_std * dxc / m)[:, None]  # xc is ours: scaled in place
+    dx -= xc
+    dx -= (gi * dbeta / m)[:, None]
+    shape = [x.shape[a] for a in param_axes]
+    return dx.reshape(x.shape), dgamma.reshape(shape), dbeta.reshape(shape)
+
+
 # ---------------------------------------------------------------- batch norm
 
 
 def _batch_setup(x, layout, eps):
-    x = as_array(x, "x")
+    x = checked_array(x, "x")
     layout = _layout(x, layout)
     axes = norm_axes("batch", layout)
     return x, layout, axes, (_CHANNEL_AXIS[layout],), _eps(eps)

@@ -66,12 +66,125 @@ def _window_entries(k, s, out):
                                  slice(v, v + s[1] * out[1], s[1]))
 
 
+def _padded(x, p, fill):
+    """``x`` with ``p`` rows/columns of ``fill`` on each side; ``x`` itself when ``p`` is 0."""
+    if p == (0, 0):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+
+
 def _entries(x, k, s, p, out, fill):
-    """Yield ``(q, entry)``: entry ``(u, v)``, ``q = u*kw + v``, of every window, (N, C, Ho, Wo)."""
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=fill)
+    """Yield ``(q, entry)``: entry ``(u, v)``, ``q = u*kw + v``, of every window, (N, C, Ho, Wo).
+
+    Strided views of the (padded) input: no copy, and no padding at all when ``p`` is 0.
+    """
+    xp = _padded(x, p, fill)
     for q, index in _window_entries(k, s, out):
         yield q, xp[index]
 
+
+# The fast kernels. They are the readable versions below (kept as the reference, and
+# tested bit-identical to these, ties included) with the temporaries taken out: the
+# running maximum and sum are updated in place, the arg-max is one byte per window,
+# and when windows do not overlap (stride >= kernel) the backward writes each window's
+# gradient into its place instead of adding it onto a zeroed array.
+
+def _arg_dtype(k):
+    return np.dtype(np.uint8 if k[0] * k[1] <= 256 else np.intp)
+
+
+def _max_forward(x, k, s, p, out):
+    it = _entries(x, k, s, p, out, -np.inf)
+    _, first = next(it)
+    best = first.copy()
+    for _, entry in it:  # the same order as functools.reduce(np.maximum, entries)
+        np.maximum(best, entry, out=best)
+    return best
+
+
+def _max_argmax(x, k, s, p, out):
+    """Index ``u*kw + v`` of each window's first maximum in row-major order (uint8)."""
+    it = _entries(x, k, s, p, out, -np.inf)
+    _, first = next(it)
+    best = first.copy()
+    dtype = _arg_dtype(k)
+    arg = np.zeros(best.shape, dtype=dtype)
+    greater = np.empty(best.shape, dtype=bool)
+    moved = np.empty(best.shape, dtype=dtype)
+    for q, entry in it:
+        entry = np.ascontiguousarray(entry)  # one strided read instead of two
+        # strict ">": on a tie the earlier entry keeps the gradient
+        np.greater(entry, best, out=greater)
+        # q grows along the loop, so "arg = q where greater" is max(arg, q * greater),
+        # which is cheaper than a masked copy
+        np.multiply(greater, dtype.type(q), out=moved)
+        np.maximum(arg, moved, out=arg)
+        np.maximum(best, entry, out=best)
+    return arg
+
+
+def _disjoint(k, s):
+    return s[0] >= k[0] and s[1] >= k[1]
+
+
+@functools.lru_cache(maxsize=16)
+def _window_starts(shape, s, out):
+    """Flat index of each window's first entry in a C-contiguous array of ``shape``, (N, C, Ho, Wo).
+
+    Read-only and cached: the models pool the same shapes on every step.
+    """
+    N, C, Hp, Wp = shape
+    rows = np.arange(N * C, dtype=np.intp)[:, None] * (Hp * Wp) + np.arange(out[0]) * (s[0] * Wp)
+    starts = (rows[:, :, None] + np.arange(out[1]) * s[1]).reshape(N, C, *out)
+    starts.flags.writeable = False
+    return starts
+
+
+def _max_scatter(g, x_shape, k, s, p, out, arg):
+    N, C, H, W = x_shape
+    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=g.dtype)
+    if _disjoint(k, s):
+        # each input pixel is in at most one window: put each window's gradient at its
+        # arg-max, one fancy-index write. 0.0 + g turns a -0.0 into +0.0, as adding
+        # onto zeros does.
+        offsets = (np.arange(k[0])[:, None] * dxp.shape[3] + np.arange(k[1])).ravel()
+        where = np.take(offsets, arg)
+        where += _window_starts(dxp.shape, s, out)
+        np.put(dxp, where, g + 0.0)
+    else:
+        hit = np.empty(arg.shape, dtype=bool)
+        for q, index in _window_entries(k, s, out):
+            np.equal(arg, q, out=hit)
+            view = dxp[index]
+            np.add(view, g, out=view, where=hit)  # adding 0 elsewhere would change nothing
+    return dxp if p == (0, 0) else dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+
+
+def _avg_forward(x, k, s, p, out):
+    it = _entries(x, k, s, p, out, 0.0)
+    _, first = next(it)
+    total = first + 0.0  # sum() starts from 0: 0 + first
+    for _, entry in it:
+        np.add(total, entry, out=total)
+    total /= k[0] * k[1]
+    return total
+
+
+def _avg_scatter(g, x_shape, k, s, p, out):
+    N, C, H, W = x_shape
+    share = g / (k[0] * k[1])
+    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=share.dtype)
+    if _disjoint(k, s):
+        share += 0.0  # as 0.0 + share: no -0.0
+        for _, index in _window_entries(k, s, out):
+            dxp[index] = share
+    else:
+        for _, index in _window_entries(k, s, out):
+            dxp[index] += share
+    return dxp if p == (0, 0) else dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+
+
+# The readable versions: what the fast kernels above compute, bit for bit.
 
 def _argmax(x, k, s, p, out):
     """Index ``u*kw + v`` of each window's first maximum in row-major order."""
@@ -94,6 +207,22 @@ def _scatter(g, x_shape, k, s, p, out, arg=None):
     for q, index in _window_entries(k, s, out):
         dxp[index] += g if arg is None else np.where(arg == q, g, 0)
     return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+
+
+def _max_pool_readable(x, k, s, p, out):
+    return functools.reduce(np.maximum, (entry for _, entry in _entries(x, k, s, p, out, -np.inf)))
+
+
+def _max_pool_backward_readable(dout, x, k, s, p, out):
+    return _scatter(dout, x.shape, k, s, p, out, arg=_argmax(x, k, s, p, out))
+
+
+def _avg_pool_readable(x, k, s, p, out):
+    return sum(entry for _, entry in _entries(x, k, s, p, out, 0.0)) / (k[0] * k[1])
+
+
+def _avg_pool_backward_readable(dout, x, k, s, p, out):
+    return _scatter(dout / (k[0] * k[1]), x.shape, k, s, p, out)
 
 
 def max_pool2d(x, kernel_size, *, stride=None, padding=0):
@@ -139,7 +268,7 @@ def max_pool2d(x, kernel_size, *, stride=None, padding=0):
              [13., 15.]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    return functools.reduce(np.maximum, (entry for _, entry in _entries(x, k, s, p, out, -np.inf)))
+    return _max_forward(x, k, s, p, out)
 
 
 def max_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
@@ -178,7 +307,7 @@ def max_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
     dout = check_dout(dout, x.shape[:2] + out, x.dtype,
                       "max_pool2d(x, kernel_size, stride, padding)")
-    return _scatter(dout, x.shape, k, s, p, out, arg=_argmax(x, k, s, p, out))
+    return _max_scatter(dout, x.shape, k, s, p, out, _max_argmax(x, k, s, p, out))
 
 
 def max_pool2d_reference(x, kernel_size, *, stride=None, padding=0):
@@ -241,7 +370,7 @@ def avg_pool2d(x, kernel_size, *, stride=None, padding=0):
              [10.5, 12.5]]]])
     """
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
-    return sum(entry for _, entry in _entries(x, k, s, p, out, 0.0)) / (k[0] * k[1])
+    return _avg_forward(x, k, s, p, out)
 
 
 def avg_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
@@ -272,7 +401,7 @@ def avg_pool2d_backward(dout, x, kernel_size, *, stride=None, padding=0):
     x, k, s, p, out = _pool_args(x, kernel_size, stride, padding)
     dout = check_dout(dout, x.shape[:2] + out, x.dtype,
                       "avg_pool2d(x, kernel_size, stride, padding)")
-    return _scatter(dout / (k[0] * k[1]), x.shape, k, s, p, out)
+    return _avg_scatter(dout, x.shape, k, s, p, out)
 
 
 def avg_pool2d_reference(x, kernel_size, *, stride=None, padding=0):

@@ -448,6 +448,7 @@ def test_conv2d_chunks_of_samples_give_the_same_result(monkeypatch):
     dout = rng.normal(size=y.shape)
     grads = conv2d_backward(dout, x, w, padding=1)
     monkeypatch.setattr(_im2col, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_im2col, "SMALL_ELEMENTS", 0)  # the chunked path, not the small one
     np.testing.assert_allclose(conv2d(x, w, padding=1), y, atol=1e-12)
     for a, b in zip(conv2d_backward(dout, x, w, padding=1), grads, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
@@ -465,6 +466,7 @@ def test_conv2d_chunks_of_samples_give_the_same_result(monkeypatch):
 def test_conv2d_row_blocks_match_reference(monkeypatch, few_filters, kw):
     # Odd and even output heights, so the last block of two rows is sometimes half empty.
     monkeypatch.setattr(_im2col, "FEW_FILTERS", few_filters)
+    monkeypatch.setattr(_im2col, "SMALL_ELEMENTS", 0)  # row blocks are the chunked path's
     rng = np.random.default_rng(16)
     for shape in [(3, 2, 7, 6), (2, 3, 8, 9), (1, 1, 5, 5)]:
         x = rng.normal(size=shape)
@@ -473,7 +475,10 @@ def test_conv2d_row_blocks_match_reference(monkeypatch, few_filters, kw):
                                    rtol=0, atol=1e-12)
 
 
-def test_conv2d_scratch_buffers_carry_nothing_between_calls():
+@pytest.mark.parametrize("small", [None, 0])  # the small path (these shapes), the chunked one
+def test_conv2d_scratch_buffers_carry_nothing_between_calls(monkeypatch, small):
+    if small is not None:
+        monkeypatch.setattr(_im2col, "SMALL_ELEMENTS", small)
     # A large padded call leaves non-zero data in the reused buffers; a smaller call with a
     # different padding must still see zeros in its own border, and so must the first again.
     rng = np.random.default_rng(17)
@@ -494,6 +499,7 @@ def test_conv2d_scratch_buffers_carry_nothing_between_calls():
 def test_conv2d_does_not_keep_scratch_buffers_above_the_limit(monkeypatch):
     monkeypatch.setattr(_im2col, "KEEP_BYTES", 12_000)  # the padded chunk (10 kB) but not cols
     monkeypatch.setattr(_im2col, "_scratch", _im2col._Scratch())
+    monkeypatch.setattr(_im2col, "SMALL_ELEMENTS", 0)
     rng = np.random.default_rng(19)
     x, w = rng.normal(size=(2, 3, 12, 12)), rng.normal(size=(4, 3, 3, 3))
     np.testing.assert_allclose(conv2d(x, w, padding=1), conv2d_reference(x, w, padding=1),

@@ -6,13 +6,16 @@ a new explorer is tested as soon as it is registered; the registry test walks
 imported by the package or not in its ``__all__``.
 """
 
+import atexit
 import importlib
 import numbers
+import os
 import pkgutil
 import re
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,6 +119,138 @@ def explorer(request):
     return request.param()
 
 
+SWEEP_DPI = 40
+"""The sweep checks numbers and messages, not pixels: it renders at 40 dpi (a sixth of the
+pixels of 100 dpi: cheaper glyphs, backgrounds and PNGs), in an unregistered subclass."""
+
+_WORKER = "LECTUREKIT_TEST_EXPLORE_WORKER"  # set in the helper processes below
+
+
+def _small(cls):
+    """``cls`` at SWEEP_DPI, as an unregistered subclass."""
+    return type(cls.__name__, (cls,), {"dpi": SWEEP_DPI, "__module__": __name__})
+
+
+def check_sweep(explorer):
+    """Every control over its range, min, max and random combinations: finite data or a
+    declared message, a PNG, and no new artists."""
+    cls = type(explorer)
+    structure = _structure(explorer)
+    # the defaults are a picture, not a message (else the sweep below could check nothing)
+    assert "error" not in explorer.update(**{n: s.initial for n, s in cls.controls.items()})
+    assert explorer.message is None and non_finite_data(explorer) == []
+    for params in sweep(cls):
+        result = explorer.update(**params)
+        assert isinstance(result, dict)
+        if "error" in result:
+            assert explorer.message == result["error"] and result["error"]
+            # From the declared list: no exception text from inside the code in a figure.
+            assert declared(explorer, explorer.message), (params, explorer.message)
+        else:
+            assert explorer.message is None
+            assert non_finite_data(explorer) == [], params
+        assert explorer.png.startswith(b"\x89PNG")
+    # Redraws move artists: no new axes, artists or figure texts.
+    assert _structure(explorer) == structure
+
+
+def check_same_picture(explorer):
+    """Equal parameters give equal PNGs: after other parameters, and in a fresh explorer."""
+    cls = type(explorer)
+    rng = np.random.default_rng(1)
+    for _ in range(2):
+        p1 = {n: s.sample(rng) for n, s in cls.controls.items()}
+        p2 = {n: s.sample(rng) for n, s in cls.controls.items()}
+        first = explorer.update(**p1)
+        png = explorer.png
+        explorer.update(**p2)
+        again = explorer.update(**p1)
+        assert explorer.png == png
+        assert cls(**p1).png == png  # a fresh explorer: the picture depends on params alone
+        assert first.keys() == again.keys()
+
+
+HELPER_CHECKS = {"sweep": lambda cls: check_sweep(_small(cls)()),
+                 "same_picture": lambda cls: check_same_picture(cls())}
+"""The generic checks the helper process runs on each explorer (a fresh one each)."""
+
+
+def sweep_all():
+    """In a helper process: each of HELPER_CHECKS on every registered explorer, printed as it
+    goes, one JSON line ``[check, name, None or the failure's traceback]`` each."""
+    import json
+    import traceback
+    import warnings
+
+    warnings.filterwarnings("error", category=RuntimeWarning, module="lecturekit.*")  # as pytest
+    for cls in EXPLORERS:
+        for check, run in HELPER_CHECKS.items():
+            try:
+                run(cls)
+                failure = None
+            except BaseException:  # noqa: BLE001 -- reported to the test in the main process
+                failure = traceback.format_exc()
+            print(json.dumps([check, cls.__name__, failure]), flush=True)
+
+
+class _Helper:
+    """A helper process started when this module loads, so that it runs on the other core
+    while the other tests run; its result is read when a test needs it."""
+
+    def __init__(self, code):
+        self.proc = None
+        self.lines = []
+        if not os.environ.get(_WORKER):
+            env = {**os.environ, _WORKER: "1"}
+            self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, env=env,
+                                         cwd=Path(__file__).resolve().parents[1])
+            atexit.register(self._stop)  # a run that never asked for it (-k) does not wait
+
+    def _stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def output(self):
+        """``(returncode, stdout, stderr)``, or None if no helper was started."""
+        if self.proc is None:
+            return None
+        if not hasattr(self, "_out"):
+            out, err = self.proc.communicate(timeout=900)
+            self._out = (self.proc.returncode, out, err)
+        return self._out
+
+
+_PYPLOT_CHECK = _Helper(
+    "import sys, matplotlib; from lecturekit import explore\n"
+    "for cls in explore.EXPLORERS: cls().update()\n"
+    "print('matplotlib.pyplot' in sys.modules)")
+_SWEEPS = _Helper("from tests.test_explore import sweep_all; sweep_all()")
+
+
+def _helper_outcome(check, cls):
+    """The helper's result of ``check`` on ``cls``: None (passed), a traceback, or ... (not run),
+    in which case it is run here."""
+    done = _SWEEPS.output()
+    outcome = ...
+    if done is not None:
+        import json
+
+        results = {}
+        for line in done[1].splitlines():  # the JSON lines, among anything else printed
+            try:
+                c, n, f = json.loads(line)
+            except (ValueError, TypeError):
+                continue
+            results[c, n] = f
+        outcome = results.get((check, cls.__name__), ...)
+    if outcome is ...:
+        HELPER_CHECKS[check](cls)
+        return
+    assert outcome is None, f"{cls.__name__}: {check} failed in the helper process:\n{outcome}"
+
+
 # ------------------------------------------------------------------ every explorer
 
 
@@ -144,42 +279,6 @@ def test_registry_holds_every_explorer_class_and_the_package_exports_each():
                     if name not in explore.__all__ or getattr(explore, name, None) is not cls]
     assert not_exported == [], "import each in explore/__init__.py and list it in __all__"
     assert all(cls.controls for cls in EXPLORERS)
-
-
-def test_sweep_every_control_draws_finite_data_or_a_message(explorer):
-    cls = type(explorer)
-    structure = _structure(explorer)
-    # the defaults are a picture, not a message (else the sweep below could check nothing)
-    assert "error" not in explorer.update(**{n: s.initial for n, s in cls.controls.items()})
-    assert explorer.message is None and non_finite_data(explorer) == []
-    for params in sweep(cls):
-        result = explorer.update(**params)
-        assert isinstance(result, dict)
-        if "error" in result:
-            assert explorer.message == result["error"] and result["error"]
-            # From the declared list: no exception text from inside the code in a figure.
-            assert declared(explorer, explorer.message), (params, explorer.message)
-        else:
-            assert explorer.message is None
-            assert non_finite_data(explorer) == [], params
-        assert explorer.png.startswith(b"\x89PNG")
-    # Redraws move artists: no new axes, artists or figure texts.
-    assert _structure(explorer) == structure
-
-
-def test_same_parameters_give_the_same_picture(explorer):
-    cls = type(explorer)
-    rng = np.random.default_rng(1)
-    for _ in range(2):
-        p1 = {n: s.sample(rng) for n, s in cls.controls.items()}
-        p2 = {n: s.sample(rng) for n, s in cls.controls.items()}
-        first = explorer.update(**p1)
-        png = explorer.png
-        explorer.update(**p2)
-        again = explorer.update(**p1)
-        assert explorer.png == png
-        assert cls(**p1).png == png  # a fresh explorer: the picture depends on params alone
-        assert first.keys() == again.keys()
 
 
 def _grid_of(spec):
@@ -592,13 +691,16 @@ def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size()
 
 
 def test_explore_uses_neither_pyplot_nor_a_backend():
-    code = (
-        "import sys, matplotlib; from lecturekit import explore\n"
-        "for cls in explore.EXPLORERS: cls().update()\n"
-        "print('matplotlib.pyplot' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    # every explorer made and updated in a fresh interpreter (started as the module loaded)
+    done = _PYPLOT_CHECK.output()
+    if done is None:  # in a helper process itself: run it here
+        code = "import sys; from lecturekit import explore\n" \
+               "for cls in explore.EXPLORERS: cls().update()\n" \
+               "print('matplotlib.pyplot' in sys.modules)"
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        done = (run.returncode, run.stdout, run.stderr)
+    assert done[0] == 0, done[2]
+    assert done[1].strip() == "False"
 
 
 # ------------------------------------------------------------------ control specs
@@ -1318,3 +1420,20 @@ def test_optimizer_explorer_eps_moves_adam_from_normalised_steps_to_plain_gradie
         np.testing.assert_allclose(first, -lr * g1 / (np.abs(g1) + eps), rtol=1e-12)
         assert r["paths"]["GD"][1] == pytest.approx(np.array([-4.5, 2.0]) - lr * g1)
     assert "ε = 100" in e.update(eps=100.0)["settings"]
+
+
+# ------------------------------------------------------------------ the sweep (last: see _SWEEPS)
+
+
+@pytest.mark.parametrize("cls", EXPLORERS, ids=lambda c: c.__name__)
+def test_sweep_every_control_draws_finite_data_or_a_message(cls):
+    # Run by the helper process started when this module loaded (in parallel with the tests
+    # above), with every check of check_sweep, at SWEEP_DPI; here if it could not run it.
+    assert _small(cls) not in EXPLORERS and _small(cls).dpi == SWEEP_DPI
+    _helper_outcome("sweep", cls)
+
+
+@pytest.mark.parametrize("cls", EXPLORERS, ids=lambda c: c.__name__)
+def test_same_parameters_give_the_same_picture(cls):
+    # check_same_picture on a new explorer, in the helper process (or here, as above)
+    _helper_outcome("same_picture", cls)

@@ -289,8 +289,11 @@ class Choice:
 
     @property
     def _as_buttons(self):
-        # Toggle buttons while they fit one control's width (about 32 characters), else a list.
-        return len(self.options) <= 4 and sum(len(str(o)) for o in self.options) <= 32
+        # Toggle buttons while they fit one control's width on one line (about 40 characters,
+        # each button's padding counted as 3), else a list: "constant step cosine
+        # inverse_time" (30 characters) wrapped onto a second line in JupyterLab.
+        return (len(self.options) <= 4
+                and sum(len(str(o)) + 3 for o in self.options) <= 40)
 
     def make_widget(self, name, value):
         import ipywidgets as w

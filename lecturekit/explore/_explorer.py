@@ -34,6 +34,7 @@ from collections import OrderedDict
 
 from matplotlib.figure import Figure
 
+from .._threads import small_work
 from ._controls import STYLE, ControlView
 from ._render import FrameRenderer, snapshot
 
@@ -184,10 +185,11 @@ class Explorer:
         self._in_widget = 0  # > 0 while a widget's change is being applied
         self._declared = None  # the last message drawn from ``messages``
         self._cache = new_cache()  # for memo()
-        self.build(self.fig)
-        self._frames.animate_built_artists()  # drawn over the cached background each frame
-        self.update(**params)
-        self._prerender()
+        self._prerendered = False  # done on first display (widget), not for code that computes
+        with small_work():
+            self.build(self.fig)
+            self._frames.animate_built_artists()  # drawn over the cached background each frame
+            self.update(**params)
         self._code_params = dict(self.params)
 
     # -- to override ---------------------------------------------------------------
@@ -229,12 +231,17 @@ class Explorer:
         return memoised(self._cache, key, compute, size)
 
     def prerender(self):
-        """States to render once at construction, so that entering one later costs a
-        frame, not a full redraw (about 0.1-0.3 s): each a dict of parameters or a
-        callable that changes the figure (e.g. sets an axis range). Default: none."""
+        """States to render once, when the widget is first built (the explorer is shown), so
+        that entering one later costs a frame, not a full redraw (about 0.1-0.3 s): each a
+        dict of parameters or a callable that changes the figure (e.g. sets an axis range).
+        An explorer only used from code (``update``, ``peek``) never renders them.
+        Default: none."""
         return ()
 
     def _prerender(self):
+        if self._prerendered:
+            return
+        self._prerendered = True
         states = list(self.prerender())
         if not states:
             return
@@ -245,7 +252,9 @@ class Explorer:
             else:
                 self._apply(state)
             self._frames.draw()  # caches this state's background; no PNG needed
-        self.update(**current)
+        # Back to the parameters the first frame was drawn for: the same picture (it depends on
+        # the parameters alone), so its PNG stands and only the artists need moving back.
+        self._apply(current)
 
     # -- the pure update -----------------------------------------------------------
     def update(self, **params):
@@ -259,11 +268,12 @@ class Explorer:
         it was. Values impossible together are drawn as one of the explorer's
         ``messages`` and returned as ``{"error": message}``.
         """
-        result = self._apply(params)
-        if not self._in_widget:
-            self._code_params = dict(self.params)  # set by code, not by a widget
-        self._sync_widgets()
-        self.png = self.render_png()
+        with small_work():  # small products: one BLAS thread, even in a kernel without the setting
+            result = self._apply(params)
+            if not self._in_widget:
+                self._code_params = dict(self.params)  # set by code, not by a widget
+            self._sync_widgets()
+            self.png = self.render_png()
         if self.image is not None:
             self.image.value = self.png
         return result
@@ -367,6 +377,8 @@ class Explorer:
         if self._box is None:
             import ipywidgets as w
 
+            with small_work():
+                self._prerender()
             self.views = {name: ControlView(spec, name, self.params[name])
                           for name, spec in self.controls.items()}
             self.inputs = {name: view.input for name, view in self.views.items()}

@@ -1,0 +1,258 @@
+"""The fast layer code against the readable code it replaced (issue 16).
+
+Each layer kept its earlier, readable implementation next to the fast one; here
+they are compared on hypothesis-drawn shapes and parameters: max and average
+pooling bit for bit (ties and signed zeros included), conv2d's small path,
+batch norm and the LSTM within 1e-12.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lecturekit import _im2col, norm, pool, rnn
+from lecturekit.conv import conv2d, conv2d_backward, conv2d_reference
+from lecturekit.norm import batch_norm, batch_norm_backward
+from lecturekit.rnn import lstm_backward, lstm_forward
+
+FEW = settings(max_examples=40, deadline=None)
+
+
+def same_bits(a, b):
+    """Equal shapes, dtypes and bytes: -0.0 and +0.0 differ, as do any two NaNs' payloads."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+# ------------------------------------------------------------------ pooling
+
+@st.composite
+def pool_problems(draw):
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(1, 4))))
+    p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+    H = draw(st.integers(max(1, k[0] - 2 * p[0]), 9))
+    W = draw(st.integers(max(1, k[1] - 2 * p[1]), 9))
+    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # few distinct values: many ties inside a window, and signed zeros
+    x = rng.integers(-2, 3, size=(N, C, H, W)).astype(float)
+    x[rng.random(x.shape) < 0.2] = -0.0
+    if draw(st.booleans()):
+        x = x.astype(np.float32)
+    kw = dict(kernel_size=k, stride=stride, padding=p)
+    _, kk, ss, pp, out = pool._pool_args(x, **kw)
+    g = rng.integers(-2, 3, size=(N, C) + out).astype(x.dtype)
+    g[rng.random(g.shape) < 0.3] = -0.0
+    return x, g, kw, (kk, ss, pp, out)
+
+
+@FEW
+@given(problem=pool_problems())
+def test_fast_max_pool_is_bit_identical_to_the_readable_code_ties_included(problem):
+    x, g, kw, geo = problem
+    assert same_bits(pool.max_pool2d(x, **kw), pool._max_pool_readable(x, *geo))
+    assert same_bits(pool.max_pool2d_backward(g, x, **kw),
+                     pool._max_pool_backward_readable(g, x, *geo))
+
+
+@FEW
+@given(problem=pool_problems())
+def test_fast_avg_pool_is_bit_identical_to_the_readable_code(problem):
+    x, g, kw, geo = problem
+    assert same_bits(pool.avg_pool2d(x, **kw), pool._avg_pool_readable(x, *geo))
+    assert same_bits(pool.avg_pool2d_backward(g, x, **kw),
+                     pool._avg_pool_backward_readable(g, x, *geo))
+
+
+def test_max_pool_backward_gives_a_tied_window_gradient_to_its_first_maximum():
+    x = np.zeros((1, 1, 2, 4))
+    x[0, 0, 1, 2:] = 1.0  # the second window: a tie between (1, 0) and (1, 1)
+    dx = pool.max_pool2d_backward(np.array([[[[2.0, 3.0]]]]), x, 2)
+    np.testing.assert_array_equal(dx[0, 0], [[2.0, 0, 0, 0], [0, 0, 3.0, 0]])
+    assert not np.signbit(dx).any()  # no -0.0 where nothing arrived
+
+
+# ------------------------------------------------------------------ conv2d
+
+
+@st.composite
+def conv_problems(draw):
+    N, C, K = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 10))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = draw(st.one_of(st.tuples(st.integers(0, 2), st.integers(0, 2)),
+                             st.just("same") if stride == (1, 1) else st.just(0)))
+    H = draw(st.integers(dilation[0] * (kh - 1) + 1, 9))
+    W = draw(st.integers(dilation[1] * (kw - 1) + 1, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x, w = rng.normal(size=(N, C, H, W)), rng.normal(size=(K, C, kh, kw))
+    b = rng.normal(size=K) if draw(st.booleans()) else None
+    return x, w, b, dict(stride=stride, padding=padding, dilation=dilation), rng
+
+
+def _conv_with(settings, x, w, b, dout, kw):
+    """conv2d and conv2d_backward with ``_im2col``'s thresholds set to ``settings``."""
+    saved = {name: getattr(_im2col, name) for name in settings}
+    try:
+        for name, value in settings.items():
+            setattr(_im2col, name, value)
+        assert _im2col.is_small(x.shape[0], x.shape[1], _geometry(x, w, kw)) == (
+            settings["SMALL_ELEMENTS"] > 0)
+        return conv2d(x, w, b, **kw), *conv2d_backward(dout, x, w, **kw)
+    finally:
+        for name, value in saved.items():
+            setattr(_im2col, name, value)
+
+
+@FEW
+@given(problem=conv_problems())
+def test_conv2d_small_path_matches_the_chunked_path_and_the_loops(problem):
+    x, w, b, kw, rng = problem
+    dout = rng.normal(size=conv2d_reference(x, w, b, **kw).shape)
+    big = 10**9
+    whole = _conv_with(dict(SMALL_SAMPLE=big, SMALL_ELEMENTS=big), x, w, b, dout, kw)
+    one_by_one = _conv_with(dict(SMALL_SAMPLE=big, SMALL_ELEMENTS=1), x, w, b, dout, kw)
+    chunked = _conv_with(dict(SMALL_SAMPLE=big, SMALL_ELEMENTS=0), x, w, b, dout, kw)
+    for a, c, d in zip(whole, one_by_one, chunked, strict=True):
+        np.testing.assert_allclose(a, c, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a, d, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(whole[0], conv2d_reference(x, w, b, **kw), rtol=0, atol=1e-12)
+
+
+def _geometry(x, w, kw):
+    from lecturekit._geometry import correlation_geometry
+
+    return correlation_geometry(x.shape[2:], w.shape[2:], kw["stride"], kw["padding"],
+                                kw["dilation"])
+
+
+def test_the_digits_lenet_layers_take_the_small_path_and_lenet5_does_not():
+    for xs, ws, small in [((32, 1, 8, 8), (16, 1, 3, 3), True), ((500, 16, 4, 4), (32, 16, 3, 3), True),
+                          ((64, 1, 28, 28), (6, 1, 5, 5), False)]:
+        geom = _geometry(np.zeros(xs), np.zeros(ws), dict(stride=1, padding=ws[2] // 2, dilation=1))
+        assert _im2col.is_small(xs[0], xs[1], geom) == small
+
+
+def test_conv2d_small_path_keeps_float32():
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(2, 3, 5, 5)).astype(np.float32), rng.normal(size=(4, 3, 3, 3))
+    w = w.astype(np.float32)
+    y = conv2d(x, w, padding=1)
+    dx, dw, db = conv2d_backward(np.ones_like(y), x, w, padding=1)
+    assert y.dtype == dx.dtype == dw.dtype == db.dtype == np.float32
+
+
+# ------------------------------------------------------------------ batch norm
+
+@st.composite
+def norm_problems(draw):
+    layout = draw(st.sampled_from(["ND", "NCHW", "NHWC"]))
+    N = draw(st.integers(2, 6))
+    C = draw(st.integers(1, 5))
+    shape = (N, C) if layout == "ND" else (
+        (N, C, draw(st.integers(1, 4)), draw(st.integers(1, 4))) if layout == "NCHW"
+        else (N, draw(st.integers(1, 4)), draw(st.integers(1, 4)), C))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    offset = draw(st.sampled_from([0.0, 3.0, 1e3]))
+    x = rng.normal(size=shape) * draw(st.sampled_from([1e-3, 1.0, 10.0])) + offset
+    return x, rng.normal(size=C), rng.normal(size=C), rng.normal(size=shape), layout
+
+
+def _close(a, b):
+    scale = max(1.0, float(np.max(np.abs(b))))
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * scale)
+
+
+@FEW
+@given(problem=norm_problems())
+def test_batch_norm_fast_path_matches_the_readable_code(problem):
+    x, gamma, beta, dout, layout = problem
+    axes = norm.norm_axes("batch", layout)
+    param_axes = (norm._CHANNEL_AXIS[layout],)
+    g = norm._param(gamma, "gamma", x, param_axes)
+    b = norm._param(beta, "beta", x, param_axes)
+    _close(batch_norm(x, gamma, beta, layout=layout), norm._forward_readable(x, g, b, axes, 1e-5))
+    fast = batch_norm_backward(dout, x, gamma, layout=layout)
+    for a, r in zip(fast, norm._backward_readable(dout, x, g, axes, param_axes, 1e-5),
+                    strict=True):
+        _close(a, r)
+
+
+def test_batch_norm_values_too_far_apart_still_take_the_rescaled_path():
+    x = np.array([[1e200], [-1e200]])
+    out = batch_norm(x, [1.0], [0.0])
+    np.testing.assert_allclose(out.ravel(), [1.0, -1.0])
+    dx, dgamma, dbeta = batch_norm_backward(np.ones_like(x), x, [1.0])
+    assert np.isfinite(dx).all() and np.isfinite(dgamma).all()
+
+
+# ------------------------------------------------------------------ LSTM
+
+@st.composite
+def lstm_problems(draw):
+    T, N, D, H = (draw(st.integers(1, 6)), draw(st.integers(1, 3)), draw(st.integers(1, 4)),
+                  draw(st.integers(1, 5)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.sampled_from([0.1, 1.0, 3.0]))
+    return (rng.normal(size=(T, N, H)), rng.normal(size=(T, N, D)), rng.normal(size=(N, H)),
+            rng.normal(size=(N, H)), scale * rng.normal(size=(4 * H, D + H)),
+            rng.normal(size=4 * H))
+
+
+@FEW
+@given(problem=lstm_problems())
+def test_lstm_forward_and_bptt_match_the_step_by_step_code(problem):
+    dhs, xs, h0, c0, w, b = problem
+    for fast, ref in zip(lstm_forward(xs, h0, c0, w, b), rnn._lstm_states(xs, h0, c0, w, b),
+                         strict=True):
+        _close(fast, ref)
+    ref = rnn._lstm_backward_readable(dhs, xs, h0, c0, w, b)
+    for fast, r in zip(lstm_backward(dhs, xs, h0, c0, w, b), ref, strict=True):
+        _close(fast, r)
+
+
+def test_lstm_backward_uses_the_kept_forward_only_for_the_same_inputs():
+    rng = np.random.default_rng(5)
+    T, N, D, H = 4, 2, 3, 5
+    xs, h0, c0 = rng.normal(size=(T, N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    w, b, dhs = rng.normal(size=(4 * H, D + H)), rng.normal(size=4 * H), rng.normal(size=(T, N, H))
+    hs, cs = lstm_forward(xs, h0, c0, w, b)
+    hs += 1.0  # changing the returned states must not change the kept ones
+    kept = lstm_backward(dhs, xs, h0, c0, w, b)
+    fresh = rnn._lstm_bptt(dhs, xs, h0, c0, w, *rnn._lstm_run(xs, h0, c0, w, b))
+    for a, r in zip(kept, fresh, strict=True):
+        assert same_bits(a, r)
+    xs[0, 0, 0] += 1.0  # the same array, changed in place: the kept forward is stale
+    for a, r in zip(lstm_backward(dhs, xs, h0, c0, w, b),
+                    rnn._lstm_backward_readable(dhs, xs, h0, c0, w, b), strict=True):
+        _close(a, r)
+
+
+@pytest.mark.parametrize("keep", [0, 2**30])
+def test_lstm_backward_is_the_same_with_and_without_keeping(monkeypatch, keep):
+    monkeypatch.setattr(rnn, "LSTM_KEEP_BYTES", keep)
+    rng = np.random.default_rng(6)
+    xs, h0, c0 = rng.normal(size=(3, 2, 2)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    w, b, dhs = rng.normal(size=(16, 6)), rng.normal(size=16), rng.normal(size=(3, 2, 4))
+    lstm_forward(xs, h0, c0, w, b)
+    for a, r in zip(lstm_backward(dhs, xs, h0, c0, w, b),
+                    rnn._lstm_backward_readable(dhs, xs, h0, c0, w, b), strict=True):
+        _close(a, r)
+
+
+# ------------------------------------------------------------------ activations
+
+@FEW
+@given(seed=st.integers(0, 2**32 - 1), shape=st.lists(st.integers(1, 5), min_size=1, max_size=4))
+def test_relu_backward_in_one_pass_is_bit_identical(seed, shape):
+    from lecturekit.activations import relu_backward
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, size=shape).astype(float)
+    x[rng.random(x.shape) < 0.2] = -0.0
+    dout = rng.normal(size=shape)
+    dout[rng.random(dout.shape) < 0.2] = -0.0
+    assert same_bits(relu_backward(dout, x), dout * (x > 0).astype(np.float64))
