@@ -49,6 +49,7 @@ from ._checks import (
     call_schedule,
     check_bool,
     check_callable,
+    check_finite,
     check_int,
     check_positive,
     check_real,
@@ -58,6 +59,8 @@ from .rng import check_rng
 __all__ = [
     "Optimizer", "GD", "SGD", "Momentum", "Nesterov", "MomentumPyTorch", "Adam", "AdamW",
     "minibatch_indices", "trajectory", "run_side_by_side",
+    "heavy_ball_rate", "critical_momentum", "heavy_ball_optimum", "momentum_weights",
+    "adam_moments",
 ]
 
 
@@ -810,3 +813,282 @@ def _box(box, w0):
     if not np.all((lo <= w0) & (w0 <= hi)):
         raise ValueError(f"w0 = {w0} must lie inside box [{lo}, {hi}]")
     return lo, hi
+
+
+
+# -- the mechanisms: momentum's rate on a quadratic, its weights, Adam's bias correction -----
+
+def _number_or_array(value, name):
+    """A real number or an array of them, as a float array; a bool is not a number here."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number or an array of them, got {value!r} (bool)")
+    return as_array(value, name)
+
+
+def _broadcast(a, a_name, b, b_name):
+    """``np.broadcast_arrays(a, b)``, or a ValueError naming both."""
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{a_name} and {b_name} must broadcast together, got shapes "
+                         f"{a.shape} and {b.shape}") from None
+    return np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+
+
+def heavy_ball_rate(lr, gamma, eigenvalues):
+    r"""The convergence rate of momentum on a quadratic: the largest spectral radius over its curvatures.
+
+    On :math:`f(w) = \tfrac12 w^T H w` the notes' momentum, :math:`\mu_{t+1} =
+    \gamma\mu_t - \lambda g_t`, :math:`w_{t+1} = w_t + \mu_{t+1}`, acts on each
+    eigen-direction of :math:`H` (curvature :math:`h`) separately, through
+    :math:`(w_{t+1}, w_t) = M (w_t, w_{t-1})` with the iteration matrix
+
+    .. math::
+        M(h) = \begin{pmatrix} 1 + \gamma - \lambda h & -\gamma \\ 1 & 0 \end{pmatrix}.
+
+    The error shrinks per step by the rate
+    :math:`\rho = \max_h \rho(M(h))`, the spectral radius maximised over the
+    curvatures: the iteration converges iff :math:`\rho < 1`.
+
+    Parameters
+    ----------
+    lr : float or array_like
+        :math:`\lambda \ge 0`; broadcast against ``gamma`` (e.g. a grid).
+    gamma : float or array_like
+        :math:`\gamma \ge 0` (0 is gradient descent).
+    eigenvalues : array_like, shape (n,)
+        The curvatures :math:`h \ge 0` (eigenvalues of the Hessian :math:`H`).
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(lr, gamma).shape``
+        :math:`\rho(\lambda, \gamma)`; a 0-d array for scalars. Computed without squaring
+        :math:`1 + \gamma - \lambda h`, so it stays finite for steps as large as 1e300; a
+        ``ValueError`` if :math:`\rho` itself exceeds float64.
+
+    Notes
+    -----
+    The eigenvalues of :math:`M(h)` are the roots of
+    :math:`z^2 - (1 + \gamma - \lambda h) z + \gamma = 0`. If the discriminant
+    :math:`(1 + \gamma - \lambda h)^2 - 4\gamma` is negative they are complex,
+    of modulus :math:`\sqrt\gamma` (the damped oscillation of momentum); it is
+    zero on the critical-damping curve (:func:`critical_momentum`). The stable
+    region is :math:`0 < \lambda h < 2(1 + \gamma)` for every :math:`h`, with
+    :math:`\gamma < 1`.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Momentum"; Polyak (1964); Goh (2017),
+    "Why momentum really works", Distill.
+
+    Examples
+    --------
+    >>> float(heavy_ball_rate(0.1, 0.0, [1.0, 20.0]))    # GD: max(|1 - 0.1|, |1 - 2|)
+    1.0
+    >>> round(float(heavy_ball_rate(1.0, 0.25, [1.0])), 12)   # complex roots: sqrt(gamma)
+    0.5
+    """
+    lr = _number_or_array(lr, "lr")
+    gamma = _number_or_array(gamma, "gamma")
+    h = as_array(eigenvalues, "eigenvalues", ndim=1)
+    if np.any(lr < 0):
+        raise ValueError(f"lr must be >= 0, got a minimum of {lr.min()}")
+    if np.any(gamma < 0):
+        raise ValueError(f"gamma must be >= 0, got a minimum of {gamma.min()}")
+    if h.size == 0 or np.any(h < 0):
+        raise ValueError(f"eigenvalues must be a non-empty array of numbers >= 0, got {h}")
+    lr, gamma = _broadcast(lr, "lr", gamma, "gamma")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        b = 1 + gamma[..., None] - lr[..., None] * h  # (..., n): the trace of M(h)
+        c = 2 * np.sqrt(gamma[..., None])  # |b| >= c: real roots, else complex of modulus c / 2
+        # the roots of z^2 - b z + gamma, scaled by s = max(|b|, c) so that b^2 cannot overflow:
+        # rho = (|b| + sqrt(b^2 - c^2)) / 2 for real roots, sqrt(gamma) = c / 2 for complex ones
+        scale = np.maximum(np.abs(b), c)
+        u, v = np.abs(b) / scale, c / scale
+        disc = u * u - v * v
+        rho = np.where(scale == 0, 0.0,
+                       scale / 2 * np.where(disc >= 0, u + np.sqrt(np.maximum(disc, 0)), v))
+    check_finite(rho, "the rate", "lr * eigenvalues (or gamma) is too large")
+    return rho.max(axis=-1)
+
+
+def critical_momentum(lr, h):
+    r"""The critical-damping curve :math:`\gamma = (1 - \sqrt{\lambda h})^2` of momentum.
+
+    Where the discriminant :math:`(1 + \gamma - \lambda h)^2 - 4\gamma` of
+    :func:`heavy_ball_rate`'s iteration matrix is zero: below this
+    :math:`\gamma` the direction of curvature :math:`h` converges without
+    oscillating (real roots), above it the error oscillates with modulus
+    :math:`\sqrt\gamma`.
+
+    Parameters
+    ----------
+    lr : float or array_like
+        :math:`\lambda`, with :math:`0 \le \lambda h \le 4` (where the curve has
+        :math:`\gamma \le 1`).
+    h : float
+        The curvature :math:`h > 0`.
+
+    Returns
+    -------
+    ndarray, shape of ``lr``
+        :math:`\gamma_c(\lambda)`. For :math:`\lambda h \le 1` it is the
+        branch :math:`1 + \gamma - \lambda h = 2\sqrt\gamma`; for
+        :math:`1 < \lambda h \le 4` the branch :math:`= -2\sqrt\gamma`.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Momentum"; Goh (2017), Distill.
+
+    Examples
+    --------
+    >>> float(critical_momentum(0.25, 1.0))
+    0.25
+    """
+    lr = _number_or_array(lr, "lr")
+    h = check_positive(h, "h")
+    with np.errstate(over="ignore"):  # lr * h = inf is above 4 as well
+        lh = lr * h
+    if np.any(lr < 0) or np.any(lh > 4):
+        raise ValueError(f"lr * h must lie in [0, 4] (where the curve has gamma <= 1), "
+                         f"got lr * h from {lh.min():g} to {lh.max():g}")
+    return (1 - np.sqrt(lh)) ** 2
+
+
+def heavy_ball_optimum(h_min, h_max):
+    r"""The best momentum on a quadratic with curvatures in :math:`[h_{min}, h_{max}]`.
+
+    Returns
+    -------
+    lr, gamma, rate : float
+        :math:`\lambda^* = \big(2/(\sqrt{h_{max}} + \sqrt{h_{min}})\big)^2`,
+        :math:`\gamma^* = \big((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\big)^2` and the
+        rate :math:`\rho^* = \sqrt{\gamma^*} = (\sqrt\kappa - 1)/(\sqrt\kappa + 1)`,
+        with :math:`\kappa = h_{max}/h_{min}` (gradient descent's best is
+        :math:`(\kappa - 1)/(\kappa + 1)`).
+
+    Notes
+    -----
+    At the optimum both extreme curvatures sit on the critical-damping curve
+    (:func:`critical_momentum`), one on each branch.
+
+    References
+    ----------
+    Polyak (1964); Goh (2017), "Why momentum really works", Distill.
+
+    Examples
+    --------
+    >>> lr, gamma, rate = heavy_ball_optimum(1.0, 9.0)
+    >>> lr, gamma, rate
+    (0.25, 0.25, 0.5)
+    """
+    h_min = check_positive(h_min, "h_min")
+    h_max = check_positive(h_max, "h_max")
+    if h_max < h_min:
+        raise ValueError(f"h_max must be >= h_min ({h_min}), got {h_max}")
+    root = np.sqrt(h_max) / np.sqrt(h_min)  # sqrt(kappa); h_max / h_min may overflow
+    return (float((2 / (np.sqrt(h_max) + np.sqrt(h_min))) ** 2),
+            float(((root - 1) / (root + 1)) ** 2), float((root - 1) / (root + 1)))
+
+
+def momentum_weights(gamma, k):
+    r"""The weights :math:`\gamma^j`, :math:`j = 0, \dots, k-1`, that momentum gives past gradients.
+
+    Unrolling :math:`\mu_{t+1} = \gamma\mu_t - \lambda g_t` from :math:`\mu_0 = 0`
+    with a constant :math:`\lambda` and :math:`\gamma`:
+
+    .. math:: \mu_{t+1} = -\lambda \sum_{j=0}^{t} \gamma^j g_{t-j},
+
+    so the gradient of :math:`j` steps ago counts :math:`\gamma^j` times; in
+    total at most :math:`\sum_j \gamma^j = 1/(1 - \gamma)`. Lecture 4's worked
+    example is :math:`t = 1`, :math:`\gamma = 0.9`:
+    :math:`\mu_2 = -\lambda(0.9 g_0 + g_1)`, the weights ``(1, 0.9)`` of
+    :math:`g_1, g_0`.
+
+    Parameters
+    ----------
+    gamma : float
+        :math:`\gamma \in [0, 1]`.
+    k : int
+        The number of weights, :math:`k \ge 1`.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        ``[1, gamma, gamma**2, ...]``: entry ``j`` multiplies :math:`g_{t-j}`.
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Momentum", the worked example.
+
+    Examples
+    --------
+    >>> momentum_weights(0.9, 3)
+    array([1.  , 0.9 , 0.81])
+    """
+    gamma = check_real(gamma, "gamma", low=0, high=1)
+    k = check_int(k, "k", minimum=1)
+    return gamma ** np.arange(k, dtype=np.float64)
+
+
+def adam_moments(grads, *, beta1=0.9, beta2=0.999):
+    r"""Adam's moments and their bias corrections over a run: :math:`m_t, \hat m_t, V_t, \hat V_t`.
+
+    Parameters
+    ----------
+    grads : array_like, shape (T, ...)
+        The gradients :math:`g_1, \dots, g_T` (row ``t - 1`` is :math:`g_t`).
+    beta1, beta2 : float, default 0.9 and 0.999
+        :math:`\beta_1, \beta_2 \in [0, 1)`.
+
+    Returns
+    -------
+    m, m_hat, v, v_hat : ndarray, shape (T, ...)
+        Row ``t - 1`` holds :math:`m_t, \hat m_t, V_t, \hat V_t` (from :math:`m_0 = V_0 = 0`).
+        A ``ValueError`` if a moment exceeds float64 (:math:`g_t^2` does for
+        :math:`|g_t|` above about 1.3e154).
+
+    Notes
+    -----
+    Lecture 4, counted from :math:`t = 1`:
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        \hat m_t = \frac{m_t}{1 - \beta_1^t}, \quad
+        V_t = \beta_2 V_{t-1} + (1 - \beta_2) g_t^2, \quad
+        \hat V_t = \frac{V_t}{1 - \beta_2^t}.
+
+    :math:`m_t = (1 - \beta_1)\sum_{s=1}^t \beta_1^{t-s} g_s` has total weight
+    :math:`1 - \beta_1^t`: the zero start biases it towards 0, and the
+    correction divides that out (a constant gradient gives :math:`\hat m_t = g`
+    at every :math:`t`). These are the moments :class:`Adam` keeps (``opt.m``,
+    ``opt.v``).
+
+    References
+    ----------
+    Lecture 4 (000_778bfa8cbc5d38d6.txt), "Adam"; Kingma & Ba (2015), section 3.
+
+    Examples
+    --------
+    >>> m, m_hat, v, v_hat = adam_moments([2.0, 2.0])
+    >>> m, m_hat
+    (array([0.2 , 0.38]), array([2., 2.]))
+    """
+    g = as_array(grads, "grads")
+    if g.ndim == 0 or len(g) == 0:
+        raise ValueError(f"grads must have shape (T, ...) with T >= 1, got shape {g.shape}")
+    beta1 = check_real(beta1, "beta1", low=0, high=1, high_open=True)
+    beta2 = check_real(beta2, "beta2", low=0, high=1, high_open=True)
+    m, v = np.empty_like(g), np.empty_like(g)
+    m_prev, v_prev = np.zeros_like(g[0]), np.zeros_like(g[0])
+    with np.errstate(over="ignore", invalid="ignore"):  # g^2 beyond float64: checked below
+        for t in range(len(g)):
+            m[t] = m_prev = beta1 * m_prev + (1 - beta1) * g[t]
+            v[t] = v_prev = beta2 * v_prev + (1 - beta2) * g[t] ** 2
+        t = np.arange(1, len(g) + 1).reshape((-1,) + (1,) * (g.ndim - 1))  # (T, 1, ...)
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    for value, what in ((m, "m_t"), (m_hat, "m_hat_t"), (v, "V_t"), (v_hat, "V_hat_t")):
+        check_finite(value, f"the moment {what}",
+                     "grads is too large (V_t averages g_t^2, which exceeds 1.8e308 "
+                     "for |g_t| above about 1.3e154)")
+    return m, m_hat, v, v_hat

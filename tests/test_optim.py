@@ -515,3 +515,150 @@ def test_run_side_by_side_bad_arguments_raise_naming_them():
         run_side_by_side([GD(lr=0.1)], grad, [0.0, 0.0], steps=1, box=(-1.0, np.ones(3)))
     with pytest.raises(ValueError, match=r"^w0 must be 1-D"):
         run_side_by_side([GD(lr=0.1)], grad, np.zeros((1, 2)), steps=1)
+
+
+# -- the mechanisms: momentum's rate map, its weights, Adam's bias correction ----------------
+
+from lecturekit.optim import (  # noqa: E402
+    adam_moments,
+    critical_momentum,
+    heavy_ball_optimum,
+    heavy_ball_rate,
+    momentum_weights,
+)
+
+
+def _spectral_radius_direct(lr, gamma, h):
+    """max over h of the spectral radius of [[1 + gamma - lr h, -gamma], [1, 0]], by eigvals."""
+    return max(np.abs(np.linalg.eigvals(np.array([[1 + gamma - lr * hi, -gamma], [1.0, 0.0]]))).max()
+               for hi in h)
+
+
+@SMALL
+@given(st.lists(st.floats(0.01, 50.0), min_size=1, max_size=4),
+       st.integers(2, 5), st.integers(2, 5))
+def test_heavy_ball_rate_is_the_spectral_radius_of_the_iteration_matrix(h, n_lr, n_gamma):
+    lr = np.geomspace(1e-3, 4.0 / max(h), n_lr)
+    gamma = np.linspace(0.0, 0.99, n_gamma)
+    L, G = np.meshgrid(lr, gamma)  # (n_gamma, n_lr) each: the grid is vectorised
+    rho = heavy_ball_rate(L, G, h)
+    assert rho.shape == L.shape
+    expected = np.vectorize(lambda a, b: _spectral_radius_direct(a, b, h))(L, G)
+    np.testing.assert_allclose(rho, expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("lr, gamma", [(0.05, 0.5), (0.02, 0.9), (0.0891251, 0.3), (0.09, 0.0)])
+def test_heavy_ball_rate_is_the_observed_contraction_of_momentum_on_the_quadratic(lr, gamma):
+    h = np.array([1.0, 20.0])
+    path = trajectory(Momentum(lr=lr, gamma=gamma), lambda w: quadratic(w, a=1.0, b=20.0)[1],
+                      [-4.5, 2.0], steps=400)
+    # The state (w_t, w_{t-1}) contracts by rho per step asymptotically: the t-th root of
+    # the error ratio between steps 200 and 400 (beyond round-off) is rho.
+    err = np.linalg.norm(np.concatenate([path[1:], path[:-1]], axis=1), axis=1)
+    observed = (err[399] / err[199]) ** (1 / 200)
+    assert observed == pytest.approx(float(heavy_ball_rate(lr, gamma, h)), rel=0.02)
+
+
+def test_heavy_ball_rate_marks_divergence_beyond_the_stability_limit():
+    # momentum is stable iff lr h < 2 (1 + gamma): just inside and just outside
+    for gamma in (0.0, 0.5, 0.9):
+        edge = 2 * (1 + gamma) / 20.0
+        assert heavy_ball_rate(edge * 0.99, gamma, [1.0, 20.0]) < 1
+        assert heavy_ball_rate(edge * 1.01, gamma, [1.0, 20.0]) > 1
+
+
+def test_heavy_ball_rate_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        heavy_ball_rate(-0.1, 0.5, [1.0])
+    with pytest.raises(ValueError, match="gamma must be >= 0"):
+        heavy_ball_rate(0.1, -0.5, [1.0])
+    with pytest.raises(ValueError, match="eigenvalues must be a non-empty"):
+        heavy_ball_rate(0.1, 0.5, [])
+    with pytest.raises(ValueError, match="eigenvalues must be 1-D"):
+        heavy_ball_rate(0.1, 0.5, [[1.0]])
+
+
+@SMALL
+@given(st.floats(0.0, 4.0), st.floats(0.1, 100.0))
+def test_critical_momentum_is_where_the_discriminant_vanishes(lh, h):
+    lr = lh / h
+    gamma = float(critical_momentum(lr, h))
+    b = 1 + gamma - lr * h
+    assert b * b - 4 * gamma == pytest.approx(0.0, abs=1e-9)
+    assert 0 <= gamma <= 1
+    # below the curve the roots are real, above it complex (modulus sqrt(gamma))
+    if 0.05 < lh < 3.8 and abs(lh - 1) > 0.05:
+        for g in (gamma * 0.9, min(gamma * 1.1 + 1e-3, 0.999)):
+            b = 1 + g - lr * h
+            roots = np.roots([1.0, -b, g])
+            assert (np.all(np.isreal(roots)) == (g < gamma)), (lh, g, gamma, roots)
+
+
+def test_critical_momentum_refuses_lr_h_above_4():
+    with pytest.raises(ValueError, match=r"lr \* h must lie in \[0, 4\]"):
+        critical_momentum(0.5, 10.0)
+
+
+@pytest.mark.parametrize("kappa", [1.0, 4.0, 20.0, 100.0])
+def test_heavy_ball_optimum_is_the_minimum_of_the_rate_map(kappa):
+    h = [1.0, kappa]
+    lr, gamma, rate = heavy_ball_optimum(1.0, kappa)
+    assert float(heavy_ball_rate(lr, gamma, h)) == pytest.approx(rate, abs=1e-6)
+    assert rate == pytest.approx(np.sqrt(gamma))
+    L, G = np.meshgrid(np.linspace(1e-3, 4 / kappa, 301), np.linspace(0, 0.999, 301))
+    assert heavy_ball_rate(L, G, h).min() >= rate - 1e-3
+    assert rate <= (kappa - 1) / (kappa + 1) + 1e-12  # never worse than GD's best
+
+
+@SMALL
+@given(st.floats(0.0, 1.0), st.integers(1, 12))
+def test_momentum_weights_unroll_the_lectures_recursion(gamma, k):
+    # g_s = e_s, the s-th unit vector: mu_k = -lr sum_s gamma^(k-1-s) e_s, read off mu directly
+    gamma = min(gamma, 0.999)  # Momentum takes gamma in [0, 1)
+    lr = 0.3
+    opt = Momentum(lr=lr, gamma=gamma)
+    w = np.zeros(k)
+    for s in range(k):
+        opt.step([w], [np.eye(k)[s]])
+    weights = momentum_weights(gamma, k)
+    np.testing.assert_allclose(-opt.mu[0][::-1] / lr, weights, rtol=1e-12, atol=1e-15)
+
+
+def test_momentum_weights_give_the_lectures_worked_example():
+    # mu_2 = -lambda (0.9 g_0 + g_1): g_1 (j = 0) counts 1, g_0 (j = 1) counts 0.9
+    np.testing.assert_allclose(momentum_weights(0.9, 2), [1.0, 0.9])
+    assert momentum_weights(0.5, 60).sum() == pytest.approx(1 / (1 - 0.5))
+    with pytest.raises(ValueError, match="gamma"):
+        momentum_weights(1.5, 3)
+    with pytest.raises(ValueError, match="k"):
+        momentum_weights(0.9, 0)
+
+
+@SMALL
+@given(st.integers(1, 15), st.floats(0.0, 0.99), st.floats(0.0, 0.999), st.integers(0, 100))
+def test_adam_moments_are_the_state_of_adam(steps, beta1, beta2, seed):
+    grads = default_rng(seed).normal(size=(steps, 3))
+    m, m_hat, v, v_hat = adam_moments(grads, beta1=beta1, beta2=beta2)
+    opt = Adam(lr=0.01, beta1=beta1, beta2=beta2)
+    w = np.zeros(3)
+    for t in range(steps):
+        w_before = w.copy()
+        opt.step([w], [grads[t]])
+        np.testing.assert_allclose(opt.m[0], m[t], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(opt.v[0], v[t], rtol=1e-12, atol=1e-15)
+        # the step Adam took is the one of the corrected moments
+        np.testing.assert_allclose(w - w_before, -0.01 * m_hat[t] / (np.sqrt(v_hat[t]) + 1e-8),
+                                   rtol=1e-10, atol=1e-15)
+    t = np.arange(1, steps + 1)[:, None]
+    np.testing.assert_allclose(m_hat, m / (1 - beta1**t))
+    np.testing.assert_allclose(v_hat, v / (1 - beta2**t))
+
+
+def test_adam_bias_correction_removes_the_zero_start_for_a_constant_gradient():
+    g = np.full((30, 2), [3.0, -0.5])
+    m, m_hat, v, v_hat = adam_moments(g)
+    np.testing.assert_allclose(m_hat, g, rtol=1e-12)
+    np.testing.assert_allclose(v_hat, g**2, rtol=1e-12)
+    np.testing.assert_allclose(m[0], 0.1 * g[0])  # m_1 = (1 - beta1) g_1: biased towards 0
+    with pytest.raises(ValueError, match="grads must have shape"):
+        adam_moments(np.zeros((0, 2)))
