@@ -196,3 +196,133 @@ def test_conv3_64_with_batch_norm_parameter_count():
     conv = {"w": (64, 3, 3, 3), "b": (64,)}
     assert count_parameters(conv) == 1_792
     assert count_parameters({**conv, "gamma": bn.gamma, "beta": bn.beta}) == 1_792 + 128
+
+
+# ------------------------------------------------------------ BN, dropout and init options
+
+def _before_bn(model):
+    """The biases that feed a batch norm: BN removes them, so their gradient is 0 (up to
+    round-off, where a relative error means nothing) in training mode."""
+    if not model.batch_norm:
+        return set()
+    if isinstance(model, MLP):
+        return {f"b{l}" for l in range(1, model.n_layers)}
+    return {"conv1_b", "conv2_b", "fc1_b"}
+
+
+def _stochastic_gradcheck(model, x, labels, seed):
+    """Gradcheck of a training-mode forward: the same masks each call (a fresh rng of ``seed``);
+    the running statistics are put back after every call (they do not enter the loss)."""
+    zero = _before_bn(model)
+    names = [k for k in model.params if k not in zero]
+    running = {k: v.copy() for k, v in model.running.items()}
+    logits, cache = model.forward(x, training=True, rng=default_rng(seed))
+    grads = model.backward(softmax_cross_entropy_backward(1.0, logits, labels), cache)
+    for k in zero:
+        assert np.max(np.abs(grads[k])) < 1e-12, k
+    original = {k: v.copy() for k, v in model.params.items()}
+
+    def loss(*arrays):
+        model.params = {**original, **dict(zip(names, arrays, strict=True))}
+        try:
+            return softmax_cross_entropy(
+                model.forward(x, training=True, rng=default_rng(seed))[0], labels)
+        finally:
+            model.params = original
+            model.running = {k: v.copy() for k, v in running.items()}
+
+    assert_gradcheck(loss, [original[k] for k in names], [grads[k] for k in names], names=names,
+                     h=1e-5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(bn=st.booleans(), keep=st.sampled_from([1.0, 0.5, 0.8]),
+       input_keep=st.sampled_from([1.0, 0.8]), seed=st.integers(0, 2**16))
+def test_mlp_with_bn_and_dropout_passes_gradcheck_in_training_and_evaluation(bn, keep, input_keep,
+                                                                          seed):
+    rng = default_rng(seed)
+    model = MLP((4, 5, 6, 3), rng=rng, activation="tanh", batch_norm=bn, keep_prob=keep,
+                input_keep_prob=input_keep)
+    for k in model.params:
+        model.params[k] = model.params[k] + 0.1 * rng.normal(size=model.params[k].shape)
+    x, labels = rng.normal(size=(6, 4)), rng.integers(0, 3, size=6)
+    _stochastic_gradcheck(model, x, labels, seed)
+    if bn:  # evaluation mode: BN with the running statistics, moved off their start
+        model.running = {k: v + 0.3 * rng.random(v.shape) for k, v in model.running.items()}
+    _model_gradcheck(model, x, labels)
+
+
+@pytest.mark.parametrize("bn, keep", [(True, 1.0), (False, 0.5), (True, 0.5)])
+def test_lenet_with_bn_and_dropout_passes_gradcheck(bn, keep):
+    rng = default_rng(5)
+    model = LeNet(rng=rng, channels=(2, 3), hidden=4, classes=3, batch_norm=bn, keep_prob=keep)
+    for k in model.params:
+        model.params[k] = model.params[k] + 0.1 * rng.normal(size=model.params[k].shape)
+    _stochastic_gradcheck(model, rng.normal(size=(3, 1, 8, 8)), np.array([0, 2, 1]), seed=3)
+
+
+def test_dropout_and_bn_forward_against_the_layers_written_out():
+    # training: inverted dropout with the rng's own mask draw, BN over the batch;
+    # evaluation: no mask, BN with the running statistics
+    rng = default_rng(6)
+    model = MLP((4, 5, 3), rng=rng, batch_norm=True, keep_prob=0.5, input_keep_prob=0.8)
+    p = model.params
+    x = rng.normal(size=(7, 4))
+    draws = default_rng(11)
+    m0 = (draws.random((7, 4)) < 0.8) / 0.8
+    u = (x * m0) @ p["w1"].T + p["b1"]
+    z = (u - u.mean(0)) / np.sqrt(u.var(0) + 1e-5)  # gamma 1, beta 0 at the start
+    m1 = (draws.random((7, 5)) < 0.5) / 0.5
+    expected = (np.maximum(z, 0) * m1) @ p["w2"].T + p["b2"]
+    np.testing.assert_allclose(model.forward(x, training=True, rng=default_rng(11))[0], expected,
+                               rtol=1e-12)
+    # the running statistics moved as BatchNorm's do, 0.9 old + 0.1 batch (unbiased variance)
+    bn = BatchNorm(5)
+    bn.forward(u)
+    np.testing.assert_allclose(model.running["bn1_mean"], bn.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(model.running["bn1_var"], bn.running_var, rtol=1e-12)
+    u_eval = x @ p["w1"].T + p["b1"]  # no mask at test time
+    expected_eval = np.maximum((u_eval - bn.running_mean) / np.sqrt(bn.running_var + 1e-5), 0) \
+        @ p["w2"].T + p["b2"]
+    np.testing.assert_allclose(model.forward(x)[0], expected_eval, rtol=1e-12)
+
+
+def test_options_off_give_the_models_of_before_bit_for_bit():
+    # training=True without BN or dropout is the plain network, and draws nothing from rng
+    rng = default_rng(7)
+    x = rng.normal(size=(3, 1, 8, 8))
+    for model in (MLP((64, 8, 10), rng=default_rng(1)), LeNet(rng=default_rng(1))):
+        r = default_rng(0)
+        a, cache_a = model.forward(x, training=True, rng=r)
+        b, cache_b = model.forward(x)
+        np.testing.assert_array_equal(a, b)
+        assert r.random() == default_rng(0).random()
+        assert len(cache_a) == len(cache_b) and not model.stochastic
+
+
+@pytest.mark.parametrize("init, var", [("xavier_normal", lambda i, o: 2 / (i + o)),
+                                       ("lecun_normal", lambda i, o: 1 / i),
+                                       ("kaiming_normal", lambda i, o: 2 / i)])
+def test_init_option_draws_every_weight_with_the_schemes_variance(init, var):
+    model = MLP((400, 300, 200), rng=default_rng(0), init=init)
+    for l, (n_in, n_out) in enumerate(((400, 300), (300, 200)), start=1):
+        w = model.params[f"w{l}"]
+        # 60,000+ draws: the sample variance is within 2 % of the scheme's (about 5 sigma)
+        assert w.var() == pytest.approx(var(n_in, n_out), rel=0.02)
+    assert not np.any(MLP((4, 3), rng=default_rng(0), init="zeros").params["w1"])
+    assert repr(MLP((4, 2), rng=default_rng(0), init="zeros", batch_norm=True, keep_prob=0.5)) == \
+        "MLP(sizes=(4, 2), activation='relu', init='zeros', batch_norm=True, keep_prob=0.5)"
+
+
+def test_bn_and_dropout_model_errors_name_the_argument():
+    rng = default_rng(0)
+    with pytest.raises(TypeError, match="rng is required for a training forward with dropout"):
+        MLP((4, 3, 2), rng=rng, keep_prob=0.5).forward(np.zeros((2, 4)), training=True)
+    with pytest.raises(ValueError, match="keep_prob"):
+        LeNet(rng=rng, keep_prob=0.0)
+    model = MLP((4, 3, 2), rng=rng, batch_norm=True)
+    _, cache = model.forward(np.ones((2, 4)) * np.arange(4), training=True)
+    with pytest.raises(TypeError, match="mode marker"):
+        model.backward(np.zeros((2, 2)), cache[:-1])
+    with pytest.raises(ValueError, match="init"):
+        MLP((4, 2), rng=rng, init="he")

@@ -218,3 +218,31 @@ def test_dense_block_bad_shapes_raise_naming_the_argument():
         residual_block(x, w1, b1, w2.T, b2)
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 3\)"):
         residual_block_backward(np.zeros((3, 3)), x, w1, b1, w2, b2)
+
+
+def test_scaled_branch_gradients_match_finite_differences_and_scale_one_is_the_default():
+    depth, width, s = 3, 4, 0.3
+    rng = default_rng(6)
+    x0 = rng.standard_normal((2, width))
+    W = np.sqrt(1 / width) * rng.standard_normal((depth, width, width))
+    G = rng.standard_normal((2, width)) / np.sqrt(2)
+    got = gradient_norms_by_depth(depth, width, residual=True, rng=default_rng(6), batch_size=2,
+                                  branch_scale=s)
+
+    def forward(W, x):
+        for l in range(depth):
+            x = x + s / (1 + np.exp(-(x @ W[l].T)))  # x_{l+1} = x_l + s g(W_l x_l)
+        return np.sum(x * G)
+
+    (dW,) = numerical_gradient(lambda W: forward(W, x0), [W])
+    np.testing.assert_allclose(got.weight_grad, np.linalg.norm(dW, axis=(1, 2)), rtol=1e-7)
+    (dx,) = numerical_gradient(lambda x: forward(W, x), [x0])
+    assert got.input_grad[0] == pytest.approx(np.linalg.norm(dx), rel=1e-7)
+    for residual in (False, True):
+        a = gradient_norms_by_depth(20, 8, residual=residual, rng=default_rng(1), activation="relu",
+                                    init="kaiming_normal")
+        b = gradient_norms_by_depth(20, 8, residual=residual, rng=default_rng(1), activation="relu",
+                                    init="kaiming_normal", branch_scale=1.0)
+        np.testing.assert_array_equal(a.input_grad, b.input_grad)
+    with pytest.raises(ValueError, match="branch_scale"):
+        gradient_norms_by_depth(3, 4, residual=True, rng=default_rng(0), branch_scale=-1.0)

@@ -147,3 +147,20 @@ def test_negative_step_and_non_schedule_raise():
         linear_warmup(0.1, warmup_steps=3)
     with pytest.raises(TypeError, match=r"every must be an integer"):
         step_decay(0.1, every=2.5)
+
+
+def test_schedule_explorer_sgd_panel_is_sgd_least_squares_under_each_schedule():
+    from lecturekit.experiments import sgd_least_squares
+    from lecturekit.explore import ScheduleExplorer
+    from lecturekit.objectives import make_least_squares
+    from lecturekit.rng import default_rng
+
+    e = ScheduleExplorer()
+    r = e.update(schedule="inverse_time_decay", lr=0.05, k=0.01)
+    x, y = make_least_squares(1000, rng=default_rng(9))
+    _, d = sgd_least_squares(inverse_time_decay(0.05, k=0.01), x, y, steps=400,
+                             rng=default_rng(15))
+    np.testing.assert_array_equal(r["distance"]["inverse_time_decay"], d)
+    assert r["tail_rms"]["inverse_time_decay"] == pytest.approx(np.sqrt(np.mean(d[-100:] ** 2)))
+    # the constant step's band is wider than inverse-time decay's at the same alpha_0
+    assert r["tail_rms"]["constant"] > r["tail_rms"]["inverse_time_decay"]

@@ -157,3 +157,53 @@ def test_bad_training_arguments_raise():
         train(model, (x, y.astype(float)), optimizer=GD(lr=0.1), **kw)
     with pytest.raises(TypeError, match=r"optimizer must be a lecturekit.optim optimiser"):
         train(model, (x, y), optimizer="adam", **kw)
+
+
+def test_train_runs_dropout_and_bn_models_in_training_mode_as_the_loop_written_out():
+    # the masks come from the training rng, after each epoch's shuffle; evaluation mode after
+    x, y = _toy(64)
+    kw = dict(batch_norm=True, keep_prob=0.5, input_keep_prob=0.8)
+    model, ref = MLP((5, 6, 2), rng=default_rng(1), **kw), MLP((5, 6, 2), rng=default_rng(1), **kw)
+    h = train(model, (x, y), optimizer=SGD(lr=0.1), epochs=2, batch_size=16, rng=default_rng(2),
+              progress=False)
+    rng = default_rng(2)
+    for idx in minibatch_indices(64, 16, rng=rng, epochs=2):
+        logits, cache = ref.forward(x[idx], training=True, rng=rng)
+        grads = ref.backward(softmax_cross_entropy_backward(1.0, logits, y[idx]), cache)
+        for k in ref.params:
+            ref.params[k] -= 0.1 * grads[k]
+    for k in model.params:
+        np.testing.assert_allclose(model.params[k], ref.params[k], rtol=1e-13, atol=1e-15)
+    for k in model.running:
+        np.testing.assert_allclose(model.running[k], ref.running[k], rtol=1e-13)
+    loss, acc = evaluate(ref, x, y)
+    assert h.train_eval_loss[-1] == pytest.approx(loss, rel=1e-13) and h.train_accuracy[-1] == acc
+    assert loss == pytest.approx(softmax_cross_entropy(ref.forward(x)[0], y), rel=1e-13)
+
+
+def test_stop_on_divergence_ends_a_run_whose_loss_overflows():
+    x, y = _toy()
+    h = train(MLP((5, 16, 2), rng=default_rng(0)), (x, y), optimizer=SGD(lr=1e6), epochs=5,
+              batch_size=8, rng=default_rng(0), progress=False, stop_on_divergence=True)
+    assert h.diverged and len(h.epoch) < 5
+    ok = train(MLP((5, 16, 2), rng=default_rng(0)), (x, y), optimizer=SGD(lr=0.1), epochs=2,
+               batch_size=8, rng=default_rng(0), progress=False, stop_on_divergence=True)
+    assert not ok.diverged and len(ok.epoch) == 2
+
+
+def test_training_runs_with_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    def record(history):
+        seen.extend(i["num_threads"] for i in threadpoolctl.threadpool_info()
+                    if i["user_api"] == "blas")
+
+    x, y = _toy()
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        train(MLP((5, 4, 2), rng=default_rng(0)), (x, y), optimizer=SGD(lr=0.1), epochs=1,
+              batch_size=8, rng=default_rng(0), progress=record)
+        after = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                 if i["user_api"] == "blas"]
+    assert seen and set(seen) == {1}
+    assert after and max(after) <= 2  # the caller's limit is back afterwards

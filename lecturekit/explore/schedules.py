@@ -5,6 +5,14 @@ The step index is the lecture's :math:`k` (the argument ``t`` of a
 :math:`\rho` ``factor``, :math:`P` ``every`` (steps per drop), :math:`\kappa` ``k``
 (decay rate), :math:`T` ``steps``, :math:`\alpha_{min}` ``floor``, :math:`W`
 ``warmup_steps``.
+
+The right panel is what a schedule does to SGD: one sample per step on the
+notes' least-squares problem :math:`F(\omega) = \frac1N\sum_i(\omega x_i - y_i)^2`
+(the notebook's ``make_least_squares(1000, rng=default_rng(9))``, from
+:math:`\omega_0 = 0`, the samples drawn by ``default_rng(15)``), the distance
+:math:`|\omega_k - \omega^*|` under every schedule
+(:func:`lecturekit.experiments.sgd_least_squares`): a constant α stalls in a band
+around ω*, a decaying one keeps approaching it.
 """
 
 from __future__ import annotations
@@ -13,6 +21,9 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from .. import schedules as S
+from ..experiments import sgd_least_squares
+from ..objectives import make_least_squares
+from ..rng import default_rng
 from ._axes import FONT
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
@@ -32,6 +43,13 @@ _FORMULAS = {
 _COLORS = dict(zip(_FORMULAS, ("#636363", "#1f77b4", "#2ca02c", "#9467bd", "#d62728"),
                    strict=True))
 _SYMBOLS = {"factor": "ρ", "every": "P", "k": "κ", "floor": "α_min", "steps": "T"}
+DIST_RANGE = (1e-5, 1e2)
+"""The distance axis; iterates beyond it (a diverging α) are drawn on its edge."""
+DATA_SEED, SAMPLE_SEED, N_DATA = 9, 15, 1000
+
+
+def _least_squares_data():
+    return make_least_squares(N_DATA, rng=default_rng(DATA_SEED))
 
 
 @register
@@ -53,7 +71,17 @@ class ScheduleExplorer(Explorer):
     figsize = (9.3, 4.3)
 
     def build(self, fig):
-        self.ax = fig.add_axes((0.08, 0.13, 0.62, 0.66))
+        self.xy = _least_squares_data()
+        self.ax = fig.add_axes((0.07, 0.13, 0.36, 0.62))
+        self.ax_sgd = fig.add_axes((0.5, 0.13, 0.3, 0.62))
+        self.ax_sgd.set(xlim=(0, HORIZON), yscale="log", ylim=DIST_RANGE)
+        self.ax_sgd.set_xlabel("step k", fontsize=FONT)
+        self.ax_sgd.set_title(r"SGD, $|I_k| = 1$:  $|\omega_k - \omega^*|$", fontsize=FONT,
+                              loc="left")
+        self.ax_sgd.tick_params(labelsize=FONT - 2)
+        self.ax_sgd.grid(alpha=0.3)
+        self.sgd_lines = {name: self.ax_sgd.plot([], [], color=c, lw=1.2, alpha=0.45)[0]
+                          for name, c in _COLORS.items()}
         self.lines = {name: self.ax.plot([], [], color=c, lw=1.5, alpha=0.45)[0]
                       for name, c in _COLORS.items()}
         self.ax.set(xlim=(0, HORIZON), ylim=(0, 1.05))
@@ -64,11 +92,11 @@ class ScheduleExplorer(Explorer):
         self.ax.grid(alpha=0.3)
         # Full-strength proxies: the legend is cached while the lines' alpha changes.
         proxies = [Line2D([], [], color=c, lw=2.5) for c in _COLORS.values()]
-        self.ax.legend(proxies, list(_COLORS), loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                       fontsize=FONT - 1, frameon=False)
-        self.formula = fig.text(0.08, 0.91, "", fontsize=FONT + 3)
-        self.values = fig.text(0.08, 0.83, "", fontsize=FONT)
-        self.summary = fig.text(0.72, 0.30, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.ax_sgd.legend(proxies, [n.replace("_decay", "") for n in _COLORS], loc="upper left",
+                           bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
+        self.formula = fig.text(0.07, 0.91, "", fontsize=FONT + 3)
+        self.values = fig.text(0.07, 0.83, "", fontsize=FONT)
+        self.summary = fig.text(0.815, 0.42, "", fontsize=FONT - 2, va="top", family="monospace")
 
     messages = {
         "floor_above_lr": "The cosine floor α_min = {floor:g} (floor) is above α₀ = {lr:g} (lr):\n"
@@ -94,9 +122,14 @@ class ScheduleExplorer(Explorer):
         values += [f"{_SYMBOLS[n]} = {knobs[n]:g}" for n in _FORMULAS[schedule][1]]
         if warmup:
             values.append(f"warm-up W = {warmup} (from α₀/W; the rest shifted by W)")
+        distance = {name: self.memo(("sgd", repr(sch)), lambda sch=sch: sgd_least_squares(
+            sch, *self.xy, steps=HORIZON, rng=default_rng(SAMPLE_SEED))[1])
+            for name, sch in made.items()}
+        tail = {name: float(np.sqrt(np.mean(d[-100:] ** 2))) for name, d in distance.items()}
         return {"t": t, "lr": lr, "curves": curves, "schedule": schedule,
                 "formula": _FORMULAS[schedule][0], "values": ",   ".join(values),
-                "final": float(curves[schedule][-1]), "total": float(curves[schedule].sum())}
+                "final": float(curves[schedule][-1]), "total": float(curves[schedule].sum()),
+                "distance": distance, "tail_rms": tail}
 
     def draw(self, result):
         for name, line in self.lines.items():
@@ -107,5 +140,16 @@ class ScheduleExplorer(Explorer):
             line.set_zorder(3 if bold else 2)
         self.formula.set_text(result["formula"])
         self.values.set_text(result["values"])
-        self.summary.set_text(f"{result['schedule']}\nα at k = {HORIZON}: {result['final']:.3g}"
-                              f"\nΣ α_k: {result['total']:.3g}")
+        for name, line in self.sgd_lines.items():
+            d = np.nan_to_num(result["distance"][name], nan=DIST_RANGE[1], posinf=DIST_RANGE[1])
+            line.set_data(result["t"], np.clip(d, *DIST_RANGE))
+            bold = name == result["schedule"]
+            line.set_linewidth(2.5 if bold else 1.0)
+            line.set_alpha(1.0 if bold else 0.35)
+            line.set_zorder(3 if bold else 2)
+        rms = result["tail_rms"][result["schedule"]]
+        self.summary.set_text(f"{result['schedule'].replace('_decay', '')}\n"
+                              f"α at k = {HORIZON}:\n  {result['final']:.3g}\n"
+                              f"Σ α_k: {result['total']:.3g}\n"
+                              f"RMS |ω_k − ω*|,\nlast 100 steps:\n  "
+                              + (f"{rms:.3g}" if np.isfinite(rms) else "diverged"))

@@ -4,7 +4,9 @@ The network is :class:`lecturekit.models.LeNet` ("Le Net (80s) MNIST",
 Lecture 14; scaled down to 8x8 images), the data
 :func:`lecturekit.datasets.load_digits` (1438 training and 359 test images),
 the loop :func:`lecturekit.train.train` with the optimisers of
-:mod:`lecturekit.optim`. Three panels: the loss and the accuracy per epoch
+:mod:`lecturekit.optim`: plain SGD and Lecture 4's momentum (the defaults), or
+Adam, with batch norm, dropout (keep probability q on both dense layers' inputs)
+and the L2 penalty λ as controls. Three panels: the loss and the accuracy per epoch
 (train and test; epoch 0 is the untrained network), and the sixteen 3x3
 filters of the first convolution before and after training, each scaled to
 its own largest weight (red positive, blue negative).
@@ -28,28 +30,25 @@ import numpy as np
 from .._checks import as_array, check_int
 from ..datasets import load_digits
 from ..models import LeNet
-from ..optim import SGD, Adam, AdamW, Momentum
+from ..optim import SGD, Adam, Momentum
 from ..rng import default_rng
 from ..schedules import cosine_decay
 from ..train import evaluate, train
 from ._axes import FONT
-from ._controls import Choice, Slider
+from ._controls import Choice, Slider, Toggle
 from ._explorer import Explorer, memoised, new_cache, register
 
 EPOCHS_MAX = 10
 LOSS_RANGE = (0.01, 5.0)
-WEIGHT_DECAY = 0.05
-"""AdamW's decoupled weight decay (the other optimisers have none)."""
 MOMENTUM = 0.9
 _RESULTS = new_cache()
 """Settings -> trained result, the most recent last (at most _CACHE_SIZE)."""
 _CACHE_SIZE = 32
 _OPTIMIZERS = {
-    "sgd": ("SGD", lambda lr: SGD(lr)),
-    "momentum": (f"momentum (γ = {MOMENTUM})", lambda lr: Momentum(lr, gamma=MOMENTUM)),
-    "adam": ("Adam", lambda lr: Adam(lr)),
-    "adamw": (f"AdamW (weight decay {WEIGHT_DECAY})",
-              lambda lr: AdamW(lr, weight_decay=WEIGHT_DECAY)),
+    "sgd": ("SGD", lambda lr, wd: SGD(lr, weight_decay=wd)),
+    "momentum": (f"momentum (γ = {MOMENTUM})",
+                 lambda lr, wd: Momentum(lr, gamma=MOMENTUM, weight_decay=wd)),
+    "adam": ("Adam", lambda lr, wd: Adam(lr, weight_decay=wd)),
 }
 _TRAIN, _TEST = "#1f77b4", "#d62728"
 
@@ -65,19 +64,25 @@ def steps_per_epoch(batch_size):
     return -(-len(_digits().y_train) // batch_size)
 
 
-def _train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=None):
+def _train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, batch_norm=False,
+                 keep_prob=1.0, weight_decay=0.0, progress=None):
     r"""Train a fresh LeNet on the digits; return its loss and accuracy curves and its filters.
 
     Parameters
     ----------
-    optimizer : {'sgd', 'momentum', 'adam', 'adamw'}
+    optimizer : {'sgd', 'momentum', 'adam'}
     lr : float
         :math:`\alpha_0`.
     schedule : {'constant', 'cosine'}
         ``'cosine'``: :func:`lecturekit.schedules.cosine_decay` from ``lr`` to 0
         over all the steps.
     epochs, batch_size, seed : int
-        ``default_rng(seed)`` draws the initial weights, then the minibatches.
+        ``default_rng(seed)`` draws the initial weights, then the minibatches
+        (and the dropout masks).
+    batch_norm, keep_prob : bool, float
+        :class:`lecturekit.models.LeNet`'s BN and dropout.
+    weight_decay : float
+        :math:`\lambda` of the L2 penalty (coupled: :math:`g \leftarrow g + \lambda w`).
     progress : callable, optional
         Called after each epoch with the result so far.
 
@@ -92,7 +97,7 @@ def _train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=
     """
     data = _digits()
     rng = default_rng(seed)
-    model = LeNet(rng=rng)
+    model = LeNet(rng=rng, batch_norm=batch_norm, keep_prob=keep_prob)
     before = model.params["conv1_w"].copy()
     rate = cosine_decay(lr, steps=epochs * steps_per_epoch(batch_size)) \
         if schedule == "cosine" else lr
@@ -109,15 +114,16 @@ def _train_lenet(*, optimizer, lr, schedule, epochs, batch_size, seed, progress=
             "steps_per_epoch": steps_per_epoch(batch_size),
             "before": before, "after": model.params["conv1_w"].copy(),
         }
-        result["diverged"] = not all(np.all(np.isfinite(result[k])) for k in
+        result["diverged"] = history.diverged or not all(np.all(np.isfinite(result[k])) for k in
                                      ("train_loss", "test_loss", "after"))
         return result
 
     # A learning rate far too large overflows: that is a result to show, not an error.
     with np.errstate(all="ignore"):
-        history = train(model, data, optimizer=_OPTIMIZERS[optimizer][1](rate), epochs=epochs,
-                        batch_size=batch_size, rng=rng,
-                        progress=(lambda h: progress(collect(h))) if progress else False)
+        history = train(model, data, optimizer=_OPTIMIZERS[optimizer][1](rate, weight_decay),
+                        epochs=epochs, batch_size=batch_size, rng=rng,
+                        progress=(lambda h: progress(collect(h))) if progress else False,
+                        stop_on_divergence=True)
     return collect(history)
 
 
@@ -153,19 +159,25 @@ class TrainingExplorer(Explorer):
     """LeNet on the digits: choose the settings, press Train, watch loss, accuracy and filters."""
 
     controls = {
-        "optimizer": Choice(tuple(_OPTIMIZERS), "adamw", "optimiser"),
-        "lr": Choice((0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.005,
+        "optimizer": Choice(tuple(_OPTIMIZERS), "momentum", "optimiser",
+                            help="Lecture 4's SGD and momentum (γ = 0.9), or Adam"),
+        "lr": Choice((0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2), 0.05,
                      "learning rate α"),
-        "schedule": Choice(("constant", "cosine"), "cosine", "schedule"),
-        "epochs": Slider(1, EPOCHS_MAX, 1, 5, "epochs"),
-        "batch_size": Choice((8, 16, 32, 64, 128), 16, "batch size"),
+        "schedule": Choice(("constant", "cosine"), "constant", "schedule"),
+        "epochs": Slider(1, EPOCHS_MAX, 1, 4, "epochs"),
+        "batch_size": Choice((8, 16, 32, 64, 128), 32, "batch size"),
         "seed": Slider(0, 99, 1, 0, "seed"),
+        "batch_norm": Toggle(False, "batch norm", help="BN after both convolutions and fc1"),
+        "keep_prob": Slider(0.5, 1.0, 0.1, 1.0, "dropout keep q",
+                            help="inverted dropout on both dense layers' inputs (1: none)"),
+        "weight_decay": Choice((0.0, 0.0001, 0.001, 0.01), 0.0, "L2 λ",
+                               help="the penalty λ/2 ||w||² (g ← g + λw)"),
     }
-    figsize = (9.3, 4.4)
+    figsize = (9.3, 4.2)
 
     def build(self, fig):
         self.button = self.progress = None
-        bottom, height = 0.12, 0.6
+        bottom, height = 0.12, 0.56
         self.ax_loss = fig.add_axes((0.075, bottom, 0.26, height))
         self.ax_acc = fig.add_axes((0.405, bottom, 0.26, height))
         for ax in (self.ax_loss, self.ax_acc):
@@ -196,17 +208,23 @@ class TrainingExplorer(Explorer):
             ax.set_title(f"first-layer filters {name} training", fontsize=FONT - 2, loc="left")
             self.images[name] = ax.imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1,
                                           interpolation="nearest")
-        self.settings = fig.text(0.02, 0.93, "", fontsize=FONT)
-        self.status = fig.text(0.02, 0.86, "", fontsize=FONT + 1)
+        self.settings = fig.text(0.02, 0.98, "", fontsize=FONT, va="top")
+        self.status = fig.text(0.02, 0.835, "", fontsize=FONT + 1, va="top")
 
-    def compute(self, *, optimizer, lr, schedule, epochs, batch_size, seed):
+    def compute(self, *, optimizer, lr, schedule, epochs, batch_size, seed, batch_norm, keep_prob,
+                weight_decay):
         steps = epochs * steps_per_epoch(batch_size)
         rate = f"α = {lr:g}" + (f", cosine decay to 0 over {steps} steps"
                                 if schedule == "cosine" else ", constant")
-        settings = (f"{_OPTIMIZERS[optimizer][0]},  {rate};  batch {batch_size},  "
-                    f"{epochs} epoch{'s' * (epochs > 1)},  seed {seed}")
+        extras = ", ".join(["BN"] * batch_norm + [f"dropout q = {keep_prob:g}"] * (keep_prob < 1)
+                           + [f"L2 λ = {weight_decay:g}"] * (weight_decay > 0))
+        settings = (f"{_OPTIMIZERS[optimizer][0]},  {rate}\nbatch {batch_size},  "
+                    f"{epochs} epoch{'s' * (epochs > 1)},  seed {seed}"
+                    + (f";  {extras}" if extras else ""))
         trained = _RESULTS.get(_key(dict(optimizer=optimizer, lr=lr, schedule=schedule,
-                                         epochs=epochs, batch_size=batch_size, seed=seed)))
+                                         epochs=epochs, batch_size=batch_size, seed=seed,
+                                         batch_norm=batch_norm, keep_prob=keep_prob,
+                                         weight_decay=weight_decay)))
         if trained is not None:
             return {**trained, "trained": True, "settings": settings}
         before = LeNet(rng=default_rng(seed)).params["conv1_w"]  # the same draw _train_lenet makes
