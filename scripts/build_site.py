@@ -31,6 +31,7 @@ may name a folder holding ``tex-mml-chtml.js`` instead.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -172,6 +173,14 @@ def _toctree(caption, entries):
     return "\n".join(lines + list(entries) + ["```", ""])
 
 
+def _assignments():
+    """scripts/assignments.py, loaded by path (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("assignments", ROOT / "scripts" / "assignments.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def stage(src):
     """Write the Sphinx source folder ``src``; return its page names (``"notebooks/01-mlp"``, ...)."""
     shutil.rmtree(src, ignore_errors=True)
@@ -201,7 +210,9 @@ def stage(src):
             if EXERCISE_SKIP.search(rel) or ".ipynb_checkpoints" in rel:
                 continue
             (src / "exercises" / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(nb, src / "exercises" / rel)
+            # exercises/*.ipynb carry the solutions; the public site shows what a student gets.
+            student = _assignments().student_version(json.loads(nb.read_text(encoding="utf-8")))
+            (src / "exercises" / rel).write_text(json.dumps(student, ensure_ascii=False), encoding="utf-8")
             _prepare(src / "exercises" / rel, present, src)
             exercises.append(f"exercises/{rel[:-len('.ipynb')]}")
         for pic in EXERCISES.rglob("*"):

@@ -9,6 +9,13 @@ strict). Run it after any change to a source or to lecturekit:
 
     python scripts/execute_notebooks.py                          # every notebook
     python scripts/execute_notebooks.py notebooks/src/01-mlp.md  # one (source or .ipynb path)
+    python scripts/execute_notebooks.py exercises/src/01-mlp.md  # one exercise notebook
+    python scripts/execute_notebooks.py --exercises              # every exercise notebook
+
+The exercise notebooks ``exercises/NAME.ipynb`` are built the same way from
+``exercises/src/NAME.md``; they are the solution versions (nbgrader's solution
+regions and graded check cells, whose metadata the source carries), and
+``scripts/assignments.py`` makes the student versions from them.
 
 Cell ids are kept from the previous notebook where a cell's source is unchanged,
 and otherwise derived from the cell's content, so that a rebuild changes the ids
@@ -33,14 +40,22 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
+EXERCISES = ROOT / "exercises"
+EXERCISE_SOURCES = EXERCISES / "src"
 # The kernels inherit this: one BLAS thread, as under pytest (see conftest.py).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def pair(path):
-    """``(source, notebook)`` paths for a source ``src/NAME.md`` or a notebook ``NAME.ipynb``."""
+    """``(source, notebook)`` paths for a source ``src/NAME.md`` or a notebook ``NAME.ipynb``.
+
+    A path inside ``exercises/`` pairs ``exercises/src/NAME.md`` with
+    ``exercises/NAME.ipynb``; any other, ``notebooks/src/NAME.md`` with ``notebooks/NAME.ipynb``.
+    """
     path = Path(path).resolve()
     name = path.stem
+    if path.is_relative_to(EXERCISES):
+        return EXERCISE_SOURCES / f"{name}.md", EXERCISES / f"{name}.ipynb"
     return SOURCES / f"{name}.md", NOTEBOOKS / f"{name}.ipynb"
 
 
@@ -125,17 +140,25 @@ def execute(source, notebook, timeout=600):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path,
-                        help="sources (notebooks/src/NAME.md) or notebooks (notebooks/NAME.ipynb)")
+                        help="sources (notebooks/src/NAME.md, exercises/src/NAME.md) or notebooks "
+                             "(notebooks/NAME.ipynb, exercises/NAME.ipynb)")
+    parser.add_argument("--exercises", action="store_true",
+                        help="every exercise notebook (exercises/src/*.md) instead of the lectures'")
     args = parser.parse_args(argv)
-    sources = [pair(p)[0] for p in args.paths] or sorted(SOURCES.glob("*.md"))
+    if args.exercises and args.paths:
+        parser.error("give paths or --exercises, not both")
+    default = EXERCISE_SOURCES if args.exercises else SOURCES
+    sources = [pair(p)[0] for p in args.paths] or sorted(default.glob("*.md"))
     for source in sources:
         if not source.exists():
+            folder = source.parent.parent.name
             parser.error(f"no source {source.relative_to(ROOT)}: every notebook is built from "
-                         "notebooks/src/NAME.md")
+                         f"{folder}/src/NAME.md")
         start = time.perf_counter()
         source, notebook = pair(source)
         execute(source, notebook)
-        print(f"{notebook.name}: built from src/{source.name} and executed in "
+        label = notebook.name if notebook.parent == NOTEBOOKS else notebook.relative_to(ROOT)
+        print(f"{label}: built from src/{source.name} and executed in "
               f"{time.perf_counter() - start:.1f} s")
     return 0
 

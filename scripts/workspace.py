@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -33,8 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "workspace"
 START = "00-start-here.ipynb"
-# Exercises: the student versions only (no sources, no solutions).
-SKIP = re.compile(r"(^|/)(src|solutions?|\.ipynb_checkpoints)/|solution", re.IGNORECASE)
 
 
 def _copy_missing(src_dir, dest_dir, pattern, skip=None):
@@ -74,15 +71,26 @@ def _link_notes(workspace):
     return f"the notes: {link} -> {notes}"
 
 
+def _assignments():
+    """scripts/assignments.py, loaded by path (scripts/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("assignments", ROOT / "scripts" / "assignments.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def make(workspace=DEFAULT):
     """Fill ``workspace`` with copies of what it lacks; print what was done; return the notebook to open."""
     workspace = Path(workspace).resolve()
     course = workspace / "lecturekit"
     copied, kept = _copy_missing(ROOT / "notebooks", course / "notebooks", "*.ipynb")
     if (ROOT / "exercises").is_dir():
-        more, kept_more = _copy_missing(ROOT / "exercises", course / "exercises", "**/*", SKIP)
-        copied += [Path("exercises") / p for p in more]
-        kept += [Path("exercises") / p for p in kept_more]
+        # Student versions only: exercises/*.ipynb and their sources carry the solutions.
+        more, kept_more = _assignments().write_student_versions(course / "exercises")
+        copied += [p.relative_to(course) for p in more]
+        kept += [p.relative_to(course) for p in kept_more]
     print(f"workspace {workspace}: copied {len(copied)} file(s), kept {len(kept)} of yours"
           + (f" ({', '.join(str(p) for p in kept[:4])}{', ...' if len(kept) > 4 else ''})" if kept else ""))
     print(_link_notes(workspace))

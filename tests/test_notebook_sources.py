@@ -6,6 +6,10 @@ from it, with outputs. nbval checks that the outputs match the notebook's
 code; this checks that the code is the source's: an edited source that was not
 rebuilt and re-executed fails here, naming the notebook and the first cell
 that differs.
+
+The exercise notebooks ``exercises/NAME.ipynb`` are held to the same rule
+against ``exercises/src/NAME.md``, and their nbgrader cell metadata (solution
+regions, graded check cells with points) must survive the MyST round trip.
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
+EXERCISES = ROOT / "exercises"
+EXERCISE_SOURCES = EXERCISES / "src"
 REBUILD = "python scripts/execute_notebooks.py"
 IGNORE_OUTPUT = "# NBVAL_IGNORE_OUTPUT"
 # Metadata that a front end writes and the source does not carry.
 VOLATILE = {"execution", "collapsed", "scrolled", "jupyter", "editable", "deletable", "trusted"}
 
 NAMES = sorted({p.stem for p in NOTEBOOKS.glob("*.ipynb")} | {p.stem for p in SOURCES.glob("*.md")})
+EXERCISE_NAMES = sorted({p.stem for p in EXERCISES.glob("*.ipynb")}
+                        | {p.stem for p in EXERCISE_SOURCES.glob("*.md")})
+PAIRS = [("notebooks", n) for n in NAMES] + [("exercises", n) for n in EXERCISE_NAMES]
 
 
 def test_there_are_notebooks_and_sources():
@@ -69,19 +78,52 @@ def differences(source_nb, notebook_nb):
     return found
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_is_built_from_its_source(name):
-    source, notebook = SOURCES / f"{name}.md", NOTEBOOKS / f"{name}.ipynb"
-    assert source.exists(), (f"notebooks/{name}.ipynb has no source notebooks/src/{name}.md: "
+@pytest.mark.parametrize("folder, name", PAIRS)
+def test_notebook_is_built_from_its_source(folder, name):
+    source, notebook = ROOT / folder / "src" / f"{name}.md", ROOT / folder / f"{name}.ipynb"
+    assert source.exists(), (f"{folder}/{name}.ipynb has no source {folder}/src/{name}.md: "
                              f"create it with `jupytext --to md:myst --output {source.relative_to(ROOT)} "
                              f"{notebook.relative_to(ROOT)}`")
-    assert notebook.exists(), (f"notebooks/src/{name}.md has no notebook: run "
-                               f"`{REBUILD} notebooks/src/{name}.md`")
+    assert notebook.exists(), (f"{folder}/src/{name}.md has no notebook: run "
+                               f"`{REBUILD} {folder}/src/{name}.md`")
     found = differences(jupytext.read(source), nbformat.read(notebook, as_version=4))
     assert not found, (
-        f"notebooks/{name}.ipynb is out of date with its source notebooks/src/{name}.md "
-        f"(rebuild and re-execute it: `{REBUILD} notebooks/src/{name}.md`):\n  "
+        f"{folder}/{name}.ipynb is out of date with its source {folder}/src/{name}.md "
+        f"(rebuild and re-execute it: `{REBUILD} {folder}/src/{name}.md`):\n  "
         + "\n  ".join(found[:5]))
+
+
+def _nbgrader_cells(nb):
+    return [c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata]
+
+
+def test_there_are_exercise_notebooks_with_solution_and_graded_cells():
+    assert len(EXERCISE_NAMES) >= 5
+    solutions = checks = 0
+    for name in EXERCISE_NAMES:
+        cells = _nbgrader_cells(jupytext.read(EXERCISE_SOURCES / f"{name}.md"))
+        ids = [c["grade_id"] for c in cells]
+        assert len(ids) == len(set(ids)), f"{name}: grade_id repeated"
+        for meta in cells:
+            assert meta["schema_version"] == 3 and {"grade", "solution", "locked"} <= set(meta)
+            if meta["solution"]:
+                assert meta["grade"] is False and meta["locked"] is False
+            else:
+                assert meta["grade"] is True and meta["locked"] is True and meta["points"] > 0
+        solutions += sum(bool(c["solution"]) for c in cells)
+        checks += sum(bool(c["grade"]) for c in cells)
+        assert sum(bool(c["solution"]) for c in cells) >= 3, name
+    assert solutions == checks >= 18
+
+
+@pytest.mark.parametrize("name", EXERCISE_NAMES)
+def test_the_nbgrader_metadata_survives_the_myst_round_trip(name):
+    # notebook -> MyST text -> notebook keeps every cell's nbgrader metadata, and the
+    # committed notebook's metadata is its source's.
+    notebook = nbformat.read(EXERCISES / f"{name}.ipynb", as_version=4)
+    again = jupytext.reads(jupytext.writes(notebook, fmt="md:myst"), fmt="md:myst")
+    assert _nbgrader_cells(again) == _nbgrader_cells(notebook) != []
+    assert _nbgrader_cells(jupytext.read(EXERCISE_SOURCES / f"{name}.md")) == _nbgrader_cells(notebook)
 
 
 def test_a_changed_source_line_is_reported_with_the_notebook(tmp_path):
@@ -108,3 +150,12 @@ def test_a_changed_tag_or_ignore_marker_is_reported():
     found = differences(src, nb)
     assert any("tags" in f and "extra" in f for f in found)
     assert any(IGNORE_OUTPUT in f and "is in the source but not in the notebook" in f for f in found)
+
+
+def test_a_changed_nbgrader_field_is_reported():
+    name = EXERCISE_NAMES[0]
+    src = jupytext.read(EXERCISE_SOURCES / f"{name}.md")
+    graded = next(c for c in src.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    graded.metadata["nbgrader"]["points"] += 1
+    found = differences(src, nbformat.read(EXERCISES / f"{name}.ipynb", as_version=4))
+    assert len(found) == 1 and "cell metadata" in found[0] and "'points'" in found[0]
