@@ -24,10 +24,10 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "activations", "catalog", "conv", "conv_matrix", "datasets", "display", "dropout",
-    "explore", "filters", "gradcheck", "init", "losses", "models", "norm", "notes", "objectives",
-    "optim", "paths", "pool", "propagation", "regularization", "resnet", "rng", "rnn",
-    "schedules", "train", "transforms",
+    "activations", "catalog", "check", "conv", "conv_matrix", "conv_steps", "datasets",
+    "display", "dropout", "experiments", "explore", "filters", "gradcheck", "init", "losses",
+    "models", "norm", "notes", "objectives", "optim", "paths", "pool", "propagation",
+    "regularization", "resnet", "rng", "rnn", "schedules", "train", "transforms",
 )
 
 

@@ -74,7 +74,9 @@ def _drawn_texts(explorer):
         for axis in (ax.xaxis, ax.yaxis):
             ticks |= {id(t.label1) for t in axis.get_major_ticks() + axis.get_minor_ticks()}
             ticks |= {id(t.label2) for t in axis.get_major_ticks() + axis.get_minor_ticks()}
-    texts = [t for t in fig.findobj(Text) if id(t) not in ticks]
+    # An invisible axes draws none of its texts; its axis labels have no .axes to say so.
+    hidden = {id(t) for ax in fig.axes if not ax.get_visible() for t in ax.findobj(Text)}
+    texts = [t for t in fig.findobj(Text) if id(t) not in ticks | hidden]
     for ax in fig.axes:
         if ax.get_visible() and ax.axison:
             # the ticks inside the view: the ones a draw puts on screen
@@ -96,20 +98,23 @@ def _states(cls, n_random=6):
     return states
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=_id)
+@pytest.fixture(scope="module", params=VARIANTS, ids=_id)
+def variant(request):
+    """``(cls, kwargs, cls(**kwargs))``: one explorer per variant for the two tests below."""
+    cls, kw = request.param
+    return cls, kw, cls(**kw)
+
+
 def test_explorer_fits_1366x768_at_its_own_size(variant):
-    cls, kw = variant
-    explorer = cls(**kw)
+    cls, kw, explorer = variant
     width, height = _size_px(explorer)
     assert width <= OUTPUT_WIDTH - 4, f"{cls.__name__}: {width:.0f} px wide"
     assert height + controls_height(cls) <= FIT_HEIGHT, (
         f"{cls.__name__}: figure {height:.0f} px + controls {controls_height(cls)} px")
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=_id)
 def test_figure_text_is_legible_and_never_cut_off(variant):
-    cls, kw = variant
-    explorer = cls(**kw)
+    cls, kw, explorer = variant
     renderer = explorer.fig.canvas.get_renderer()
     width, height = explorer.fig.bbox.width, explorer.fig.bbox.height
     for params in _states(cls):
@@ -372,16 +377,18 @@ def test_training_progress_always_describes_the_setting_shown():
     assert int(bar.style.description_width.rstrip("px")) >= 90
 
 
-def test_training_default_setting_passes_97_percent_as_the_notebook_says():
+def test_training_default_setting_is_lecture_4s_momentum_and_bn_reaches_96_percent():
     # The notebook trains it during Run All so that the saved picture is a real run.
     defaults = {n: s.initial for n, s in TrainingExplorer.controls.items()}
-    assert defaults == dict(optimizer="adamw", lr=0.005, schedule="cosine", epochs=5,
-                            batch_size=16, seed=0)
+    assert defaults == dict(optimizer="momentum", lr=0.05, schedule="constant", epochs=4,
+                            batch_size=32, seed=0, batch_norm=False, keep_prob=1.0,
+                            weight_decay=0.0)
     e = TrainingExplorer()
     r = e.train()
-    assert r["trained"] and r["test_accuracy"][-1] > 0.97
+    assert r["trained"] and r["test_accuracy"][-1] > 0.93
     assert "not trained" not in e.status.get_text()
     assert TrainingExplorer().result["trained"]  # shown again at once by a new explorer
+    assert e.update(batch_norm=True) and e.train()["test_accuracy"][-1] > 0.96
 
 
 # ------------------------------------------------------------------------ kernel editor
@@ -497,3 +504,114 @@ def test_layer_widths_are_a_geometric_taper_ending_at_the_widest():
     w = layer_widths(64, 0.125, 3)  # 64 * 0.125 ** (l / 3): 64, 32, 16, 8
     np.testing.assert_array_equal(w, [64, 32, 16, 8])
     np.testing.assert_array_equal(layer_widths(64, 8, 3), [8, 16, 32, 64])
+
+
+# ------------------------------------------------------------------ the renderer (issue 16)
+
+
+def _rgba_frames():
+    """RGBA buffers to encode: random pixels and alpha, flat areas, one row, one column."""
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+              for h, w in ((1, 1), (1, 7), (9, 1), (13, 17), (64, 3))]
+    flat = np.full((40, 50, 4), 255, np.uint8)
+    flat[10:20, 5:45] = (200, 30, 30, 255)  # a block, as an explorer's frame has
+    frames.append(flat)
+    frames.append(np.ascontiguousarray(rng.integers(0, 256, (30, 20, 4), dtype=np.uint8)[:, ::-1]))
+    return frames
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_png_encoder_decodes_to_what_pils_encoder_does(index):
+    import io
+
+    import PIL.Image
+
+    from lecturekit.explore._render import encode_png
+
+    rgba = _rgba_frames()[index]
+    ours = encode_png(rgba)
+    image = PIL.Image.frombuffer("RGBA", rgba.shape[1::-1], np.ascontiguousarray(rgba),
+                                 "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="png")
+    decoded, reference = (PIL.Image.open(io.BytesIO(png)) for png in (ours, buf.getvalue()))
+    decoded.load()  # a valid PNG: PIL checks the chunks' CRCs and the zlib stream
+    assert decoded.format == "PNG" and decoded.mode == "RGB"
+    assert decoded.size == (rgba.shape[1], rgba.shape[0])
+    assert np.array_equal(np.asarray(decoded), np.asarray(reference))
+    assert np.array_equal(np.asarray(decoded), rgba[..., :3])  # alpha dropped, as PIL does
+
+
+def test_an_explorers_png_is_its_frame_encoded_losslessly():
+    import io
+
+    import PIL.Image
+
+    e = DropoutExplorer()
+    pixels = np.asarray(PIL.Image.open(io.BytesIO(e.png)))
+    assert np.array_equal(pixels, e._frames.draw()[..., :3])
+
+
+def test_texts_of_the_same_content_drawn_once_give_the_pixels_of_each_drawn_alone():
+    # The renderer draws a text's content once and moves its pixels to every text of the
+    # same content (an even number of pixels away, same sub-pixel place). A text clipped to
+    # the whole figure is drawn for its own place (its clip could cut it), with the same
+    # pixels: the reference.
+    from matplotlib.figure import Figure
+
+    from lecturekit.explore._render import FrameRenderer
+
+    def frame(clipped):
+        fig = Figure(figsize=(3, 2), dpi=100)
+        frames = FrameRenderer(fig)
+        rng = np.random.default_rng(5)
+        texts = [fig.text(x, y, label, ha=ha, va=va, fontsize=9, color=color)
+                 for x, y, label, ha, va, color in zip(
+                     rng.uniform(-0.05, 1.0, 60), rng.uniform(-0.05, 1.0, 60),
+                     rng.choice(["0", "1.5", "x", "$\\alpha$", "0\n1"], 60),
+                     rng.choice(["left", "center", "right"], 60),
+                     rng.choice(["top", "center", "baseline"], 60),
+                     rng.choice(["black", "0.6", "tab:red"], 60), strict=True)]
+        texts += [fig.text(0.5 + k / 300, 0.5, "7") for k in range(-6, 7)]  # whole and half px
+        if clipped:
+            for t in texts:
+                t.set_clip_box(fig.bbox)
+        frames.animate_built_artists()
+        first = frames.draw().copy()
+        for t in texts[::3]:  # move some by whole pixels and redraw
+            t.set_position(np.add(t.get_position(), (4 / 300, -2 / 200)))
+        return first, frames.draw().copy()
+
+    shared, alone = frame(clipped=False), frame(clipped=True)
+    for a, b in zip(shared, alone, strict=True):
+        assert (a[..., :3] != 255).any()  # texts were drawn
+        assert np.array_equal(a, b)
+
+
+def test_update_runs_on_one_blas_thread_in_a_process_without_the_setting():
+    # The tests set OPENBLAS_NUM_THREADS=1; a kernel JupyterLab starts does not: update()
+    # limits BLAS itself (lecturekit._threads.small_work).
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    code = (
+        "from threadpoolctl import threadpool_info\n"
+        "from lecturekit.explore import DropoutExplorer\n"
+        "seen = []\n"
+        "class Probe(DropoutExplorer):\n"
+        "    def compute(self, **p):\n"
+        "        seen.append(max([i['num_threads'] for i in threadpool_info()\n"
+        "                         if i['user_api'] == 'blas'] or [1]))\n"
+        "        return super().compute(**p)\n"
+        "e = Probe(); e.update(seed=3)\n"
+        "print(max(seen))\n"
+    )
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["LECTUREKIT_BLAS_THREADS"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "1"

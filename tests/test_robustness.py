@@ -63,12 +63,14 @@ import itertools
 import linecache
 import math
 import numbers
+import os
 import re
 import types
 import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Callable
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -642,11 +644,14 @@ def run_case(case, known=None):
 from lecturekit import (  # noqa: E402
     activations,
     catalog,
+    check,
     conv,
     conv_matrix,
+    conv_steps,
     datasets,
     display,
     dropout,
+    experiments,
     filters,
     gradcheck,
     init,
@@ -708,6 +713,12 @@ RECORDS = {
     "optim.Optimizer": "the abstract base class: constructing it raises TypeError "
                        "(test_optimizer_base_class_is_abstract); its methods are in the table "
                        "through every subclass",
+    "check.CheckFailed": "the exception a check raises for a wrong answer (an AssertionError "
+                         "with the diagnosis), made by the checks; tests/test_check.py tests it",
+    "conv_steps.ConvSteps": "a frozen dataclass of the numbers conv_steps computes, made by "
+                            "conv_steps; its method filled is in the table",
+    "conv_steps.MultiChannelSteps": "a frozen dataclass made by multichannel_conv_steps",
+    "conv_steps.ReceptiveFieldPattern": "a frozen dataclass made by receptive_field_gradient",
 }
 
 # ---- activations
@@ -751,6 +762,82 @@ case("catalog.catalog_markdown", catalog.catalog_markdown,
             ("entries", "[1]", lambda: [1], REJECT),
             ("entries", "empty", lambda: [], EITHER)],
      shape=lambda k: [])
+
+# ---- check: each check called with a correct answer (written as the docstrings' examples); a
+# wrong answer, one that raises or returns garbage, is the check's verdict (CheckFailed), and
+# anything but a function is a TypeError naming fn
+
+
+def _check_solutions():
+    import math as _math
+
+    from lecturekit.conv import correlate2d as _corr2d
+    from lecturekit.conv_matrix import conv_matrix as _conv_matrix
+    from lecturekit.norm import batch_norm_backward as _bn_backward
+    from lecturekit.pool import max_pool2d_backward as _max_pool_backward
+    from lecturekit.resnet import residual_block_backward as _residual_backward
+    from lecturekit.rnn import lstm_step as _lstm_step
+    from lecturekit.rnn import rnn_step_backward as _rnn_step_backward
+
+    def bn_channels(x, gamma, beta, eps=1e-5):
+        mu, var = x.mean((0, 2, 3), keepdims=True), x.var((0, 2, 3), keepdims=True)
+        return gamma[:, None, None] * (x - mu) / np.sqrt(var + eps) + beta[:, None, None]
+
+    def momentum_step(w, mu, g, lr, gamma):
+        mu = gamma * mu - lr * g
+        return w + mu, mu
+
+    def adam_step(w, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+    def dropout_keep(x, p, rng, training=True):
+        if not training:
+            return p * x, None
+        r = (rng.random(x.shape) < p).astype(float)
+        return r * x, r
+
+    def bptt_two_steps(dh2, x1, x2, h0, w):
+        b = np.zeros(w.shape[0])
+        h1 = np.tanh(np.concatenate([x1, h0], 1) @ w.T)
+        _, dh1, dw2, _ = _rnn_step_backward(dh2, x2, h1, w, b)
+        return dw2 + _rnn_step_backward(dh1, x1, h0, w, b)[2]
+
+    return {
+        "l2_penalty_grad": lambda theta, lam: lam * theta,
+        "dropout_classic": lambda a, y, p, training: a * y if training else (1 - p) * a,
+        "dropout_inverted": lambda a, y, p, training: a * y / (1 - p) if training else a,
+        "xavier_variance": lambda shape: 2 / ((shape[0] + shape[1]) * _math.prod(shape[2:])),
+        "he_normal": lambda shape, rng: rng.normal(
+            0.0, np.sqrt(2 / (shape[1] * _math.prod(shape[2:]))), size=shape),
+        "batch_norm_forward": lambda x, gamma, beta, eps=1e-5:
+            gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta,
+        "batch_norm_channels": bn_channels,
+        "batch_norm_backward": lambda dout, x, gamma, eps=1e-5: _bn_backward(dout, x, gamma, eps=eps),
+        "batch_norm_channels_backward": lambda dout, x, gamma, eps=1e-5:
+            _bn_backward(dout, x, gamma, eps=eps),
+        "conv_matrix_3x3": lambda k: _conv_matrix((3, 3), k),
+        "max_pool_backward": lambda dout, x: _max_pool_backward(dout[None, None], x[None, None], 2)[0, 0],
+        "momentum_step": momentum_step,
+        "adam_step": adam_step,
+        "conv1d": lambda x, w: np.convolve(x, w),
+        "correlate2d": lambda I, K: _corr2d(I, K, "valid"),  # noqa: E741
+        "conv_output_size": lambda W, F, P, S: (W - F + 2 * P) // S + 1,
+        "dropout_keep": dropout_keep,
+        "rnn_step": lambda x, h, w: np.tanh(np.concatenate([x, h], 1) @ w.T),
+        "bptt_two_steps": bptt_two_steps,
+        "lstm_step": _lstm_step,
+        "residual_block_backward": lambda *args: _residual_backward(*args)[0],
+    }
+
+
+CHECK_SOLUTIONS = _check_solutions()
+for exercise in (n for names in check.EXERCISES.values() for n in names):
+    case(f"check.{exercise}", getattr(check, exercise),
+         lambda exercise=exercise: {"fn": CHECK_SOLUTIONS[exercise]}, kinds={"fn": "fn"},
+         verdicts=(check.CheckFailed,))
 
 # ---- conv
 
@@ -811,6 +898,47 @@ case("conv_matrix.conv_matrix_kernel_grad", conv_matrix.conv_matrix_kernel_grad,
               "padding": 0, "dilation": 1})
 case("conv_matrix.lecture3_example_conv_matrix", conv_matrix.lecture3_example_conv_matrix, dict)
 
+# ---- conv_steps
+
+case("conv_steps.conv_steps", conv_steps.conv_steps,
+     lambda: {"x": A(5), "w": A(3, seed=1), "flip": True, "stride": 2, "padding": 1},
+     free={"x": (0,), "w": (0,)},
+     extra=[("w", "longer-than-padded-x", lambda: A(8, seed=1), REJECT),
+            ("w", "2-D", lambda: A(3, 3, seed=1), REJECT)])
+case("conv_steps.conv_steps#2d", conv_steps.conv_steps,
+     lambda: {"x": A(4, 5), "w": A(2, 3, seed=1), "flip": False, "stride": 1, "padding": 1},
+     free={"x": (0, 1), "w": (0, 1)},
+     extra=[("w", "taller-than-padded-x", lambda: A(7, 3, seed=1), REJECT),
+            ("stride", "2", lambda: 2, EITHER)])
+case("conv_steps.ConvSteps.filled", method("filled"),
+     lambda: {"self": conv_steps.conv_steps(A(5), A(3, seed=1)), "step": 1}, fixed=("self",),
+     nonfinite_ok=True,  # NaN marks the outputs not yet computed, as documented
+     extra=[("step", "past-the-end", lambda: 3, REJECT), ("step", "last", lambda: 2, EITHER)])
+case("conv_steps.multichannel_conv_steps", conv_steps.multichannel_conv_steps,
+     lambda: {"x": A(2, 4, 4), "w": A(3, 2, 2, 2, seed=1), "b": A(3, seed=2), "stride": 1,
+              "padding": 1},
+     free={"x": (1, 2), "w": (2, 3)}, optional=("b",),
+     extra=[("w", "larger-than-padded-x", lambda: A(3, 2, 7, 7, seed=1), REJECT)])
+
+
+def _receptive_field_sides(k):
+    """The shapes of receptive_field_gradient's grads: n_{l-1} = S_l (n_l - 1) + d_l (F_l - 1) + 1."""
+    ks = list(k["kernel_sizes"])
+    ss = [1] * len(ks) if k.get("strides") is None else list(k["strides"])
+    ds = [1] * len(ks) if k.get("dilations") is None else list(k["dilations"])
+    sizes = [k["outputs"]]
+    for f, s, d in zip(ks[::-1], ss[::-1], ds[::-1], strict=True):
+        sizes.insert(0, s * (sizes[0] - 1) + d * (f - 1) + 1)
+    return [(n, n) for n in sizes]
+
+
+case("conv_steps.receptive_field_gradient", conv_steps.receptive_field_gradient,
+     lambda: {"kernel_sizes": [3, 3], "strides": [2, 1], "dilations": [1, 2], "outputs": 2,
+              "position": (1, 1)},
+     optional=("strides", "dilations"), shape=_receptive_field_sides,
+     extra=[("position", "outside", lambda: (2, 0), REJECT),
+            ("position", "string-pair", lambda: "ab", REJECT)])
+
 # ---- datasets
 
 DIGITS = str(paths.data_path(datasets.DIGITS_FILE))
@@ -848,6 +976,146 @@ case("dropout.dropout_backward", dropout.dropout_backward,
 case("dropout.dropout_backward#test", dropout.dropout_backward,
      lambda: {"dout": A(3, 4), "mask": None, "keep_prob": 0.5, "mode": "classic", "training": False},
      free={"dout": (0, 1)}, accept={"dout": ("ndim+1", "ndim-1", "empty")}, shape=same_as("dout"))
+
+# ---- experiments: the smallest runs (20 images, 1 epoch, 4 hidden units), cached per setting,
+# so that the variants that are accepted each cost a few milliseconds
+
+SMALL_RUN = {"n_train": 20, "epochs": 1, "hidden": 4, "batch_size": 10, "seed": 1}
+SETTING = lambda: {"model": "mlp", "depth": 1, "batch_norm": False, "keep_prob": 1.0,  # noqa: E731
+                   "input_keep_prob": 1.0, "weight_decay": 0.0, "init": "kaiming_normal",
+                   "optimizer": "sgd", "lr": 0.1, "schedule": "constant", **SMALL_RUN}
+# A step or a penalty of 1e300 diverges at once: the curves are NaN after the divergence and
+# diverged is True, as digits_run documents.
+DIVERGES = (("lr", "huge"), ("weight_decay", "huge"))
+case("experiments.digits", experiments.digits, dict)
+case("experiments.run_cache_size", experiments.run_cache_size, dict)
+case("experiments.make_optimizer", experiments.make_optimizer,
+     lambda: {"name": "momentum", "lr": 0.1, "schedule": "step", "steps_per_epoch": 10, "epochs": 2,
+              "weight_decay": 0.01}, shape=lambda k: [])
+case("experiments.make_optimizer#cosine", experiments.make_optimizer,
+     lambda: {"name": "adam", "lr": 0.01, "schedule": "cosine", "steps_per_epoch": 3, "epochs": 2},
+     fixed=("name", "lr", "weight_decay"), shape=lambda k: [])
+case("experiments.digits_run", experiments.digits_run, lambda: {**SETTING(), "cached": True},
+     nonfinite_ok=DIVERGES,
+     extra=[("n_train", "above-the-training-set", lambda: 10**6, REJECT),
+            ("n_train", "leaves-one-for-bn", lambda: 21, EITHER),
+            ("model", "lenet", lambda: "lenet", EITHER),
+            ("optimizer", "adam", lambda: "adam", EITHER),
+            ("schedule", "cosine", lambda: "cosine", EITHER)])
+case("experiments.digits_run#bn", experiments.digits_run,
+     lambda: {**SMALL_RUN, "batch_norm": True}, fixed=("epochs", "hidden", "seed"),
+     extra=[("n_train", "a-last-batch-of-one", lambda: 21, REJECT),
+            ("batch_size", "a-last-batch-of-one", lambda: 19, REJECT),
+            ("n_train", "a-last-batch-of-two", lambda: 22, EITHER)])
+case("experiments.digits_run#progress", experiments.digits_run,
+     lambda: {**SMALL_RUN, "progress": _returns_none, "cached": False}, fixed=tuple(SMALL_RUN),
+     optional=("progress",), accept={"progress": ("returns-None", "returns-string", "returns-nan")},
+     kinds={"progress": "fn"})
+
+
+def _runs_shapes(k, runs=1):
+    """The shapes of digits_runs' result (``runs`` of them in a row): S seeds, E epochs."""
+    seeds, epochs = len(k["seeds"]), k["epochs"]
+    one = [()] * seeds + [(seeds,), (seeds,)] + [(seeds, epochs + 1), (epochs + 1,)] * 4 + [(epochs + 1,)]
+    return one * runs
+
+
+NO_SEED = {k: v for k, v in SMALL_RUN.items() if k != "seed"}  # digits_runs takes seeds
+case("experiments.digits_runs", experiments.digits_runs, lambda: {"seeds": (0, 1), **NO_SEED},
+     shape=_runs_shapes, nonfinite_ok=DIVERGES, extra=[("seeds", "range", lambda: range(2), EITHER),
+                                   ("seeds", "array", lambda: np.array([0, 1]), EITHER),
+                                   ("seeds", "2-D-array", lambda: np.zeros((1, 2), int), REJECT)])
+case("experiments.is_cached", experiments.is_cached, SETTING,
+     extra=[("n_train", "above-the-training-set", lambda: 10**6, REJECT)])
+case("experiments.store_run", experiments.store_run,
+     lambda: {"result": experiments.digits_run(**SMALL_RUN)}, kinds={"result": "object"},
+     extra=[("result", "no-curves", lambda: {"setting": dict(SMALL_RUN)}, REJECT),
+            ("result", "unknown-setting", lambda: {**experiments.digits_run(**SMALL_RUN),
+                                                   "setting": {"bogus": 1}}, REJECT),
+            ("result", "invalid-setting", lambda: {**experiments.digits_run(**SMALL_RUN),
+                                                   "setting": {**SMALL_RUN, "n_train": 0}}, REJECT),
+            ("result", "setting-not-a-dict", lambda: {**experiments.digits_run(**SMALL_RUN),
+                                                      "setting": [1]}, REJECT)])
+
+
+class _Queue:
+    """What train_in_process needs of a multiprocessing queue: put; the messages kept in order."""
+
+    def __init__(self):
+        self.messages = []
+
+    def put(self, message):
+        self.messages.append(message)
+
+
+def _train_in_process(settings, queue):
+    """train_in_process in this process, at its priority (os.nice cannot be undone); its messages."""
+    with mock.patch.object(os, "nice", lambda increment: 0):
+        experiments.train_in_process(settings, queue)
+    return queue.messages
+
+
+case("experiments.train_in_process", _train_in_process,
+     lambda: {"settings": [dict(SMALL_RUN)], "queue": _Queue()},
+     kinds={"settings": "object", "queue": "object"}, shape=lambda k: [],
+     extra=[("settings", "invalid-setting", lambda: [{**SMALL_RUN, "n_train": 1}], REJECT),
+            ("settings", "unknown-setting", lambda: [{"bogus": 1}], REJECT),
+            ("settings", "a-dict", lambda: dict(SMALL_RUN), REJECT),
+            ("settings", "empty", lambda: [], EITHER),
+            ("queue", "no-put", lambda: types.SimpleNamespace(put=1), REJECT)])
+SMALL_EXPERIMENT = {"seeds": (0,), "n_train": 20, "epochs": 1}
+case("experiments.regularisation_gap", experiments.regularisation_gap,
+     lambda: {**SMALL_EXPERIMENT, "weight_decay": 0.01, "keep_prob": 0.5, "lr": 0.1},
+     shape=lambda k: _runs_shapes(k, runs=3), nonfinite_ok=DIVERGES)
+case("experiments.keep_probabilities", experiments.keep_probabilities,
+     lambda: {**SMALL_EXPERIMENT, "pairs": ((1.0, 1.0), (0.8, 0.5)), "lr": 0.1, "hidden": 4},
+     kinds={"pairs": "object"}, nonfinite_ok=DIVERGES, shape=lambda k: [],
+     extra=[("pairs", "out-of-range", lambda: ((1.0, 1.5),), REJECT),
+            ("pairs", "zero", lambda: ((0.0, 0.5),), REJECT),
+            ("pairs", "not-pairs", lambda: ((1.0,),), REJECT),
+            ("pairs", "string", lambda: (("a", "b"),), REJECT),
+            ("pairs", "nan", lambda: ((math.nan, 0.5),), REJECT),
+            ("pairs", "empty", lambda: (), REJECT),
+            ("pairs", "one", lambda: [(0.5, 0.5)], EITHER)])
+# The runs are keyed by the rates, so lrs is varied as a whole (kind object) and by hand. A rate
+# of 1e300 diverges at once: its final loss is inf, as bn_learning_rates documents.
+case("experiments.bn_learning_rates", experiments.bn_learning_rates,
+     lambda: {**SMALL_EXPERIMENT, "lrs": (0.1, 1.0), "depth": 1, "hidden": 4},
+     kinds={"lrs": "object"}, accept={"lrs": ("list",)}, nonfinite_ok=(("lrs", "1e300"),),
+     shape=lambda k: [(len(k["lrs"]),)] + _runs_shapes(k, runs=2 * len(k["lrs"]))
+     + [(len(k["seeds"]), len(k["lrs"]))] * 2,
+     extra=[("lrs", "array", lambda: np.array([0.1, 1.0]), EITHER),
+            ("lrs", "one", lambda: [0.3], EITHER),
+            ("lrs", "1e300", lambda: (0.1, 1e300), EITHER),
+            ("lrs", "tiny", lambda: (1e-300, 1.0), EITHER),
+            ("lrs", "zero", lambda: (0.0, 1.0), REJECT),
+            ("lrs", "negative", lambda: (-0.1, 1.0), REJECT),
+            ("lrs", "nan", lambda: (math.nan, 1.0), REJECT),
+            ("lrs", "inf", lambda: (0.1, math.inf), REJECT),
+            ("lrs", "repeated", lambda: (1.0, 1.0), REJECT),
+            ("lrs", "strings", lambda: ("0.1", "1"), REJECT),
+            ("lrs", "2-D", lambda: ((0.1, 1.0),), REJECT),
+            ("lrs", "empty", lambda: (), REJECT),
+            ("lrs", "ragged", lambda: (0.1, (1.0, 2.0)), REJECT),
+            ("lrs", "complex", lambda: (0.1, 1j), REJECT)])
+case("experiments.init_depth", experiments.init_depth,
+     lambda: {**SMALL_EXPERIMENT, "inits": ("kaiming_normal", "zeros"), "depth": 2, "hidden": 4,
+              "lr": 0.01},
+     kinds={"inits": "object"}, nonfinite_ok=DIVERGES, shape=lambda k: [],
+     extra=[("inits", "unknown", lambda: ("bogus",), REJECT),
+            ("inits", "empty", lambda: (), REJECT),
+            ("inits", "one-name", lambda: "zeros", REJECT),
+            ("inits", "list", lambda: ["xavier_normal"], EITHER)])
+LSQ = lambda: {"x": A(5, scale=3.0), "y": A(5, seed=1), "steps": 20, "rng": R(), "w0": 0.5}  # noqa
+case("experiments.sgd_least_squares", experiments.sgd_least_squares,
+     lambda: {"schedule": 0.1, **LSQ()}, kinds={"schedule": "rate"}, free={"x": (0,), "y": (0,)},
+     extra=[("schedule", "diverging", lambda: 1e100, REJECT),
+            ("x", "longer", lambda: A(6), REJECT)])
+case("experiments.sgd_least_squares#schedule", experiments.sgd_least_squares,
+     lambda: {"schedule": schedules.inverse_time_decay(0.1, k=0.1), **LSQ()},
+     fixed=tuple(LSQ()), kinds={"schedule": "object"}, accept={"schedule": ("float",)},
+     extra=[("schedule", "factory", lambda: schedules.cosine_decay, REJECT),
+            ("schedule", "formula", lambda: (lambda t: 0.1 + 0 * t), REJECT)])
 
 # ---- filters
 
@@ -1205,6 +1473,39 @@ case("optim.run_side_by_side", optim.run_side_by_side,
             ("noise", "nan-noise", lambda: [itertools.repeat(np.array([math.nan, 0.0])), None], EITHER),
             ("grad", "wrong-shape", lambda: (lambda w: np.zeros(3)), REJECT)],
      shape=lambda k: [(k["steps"] + 1, 2, len(k["w0"]))])
+
+# the mechanisms: momentum's rate map, its weights, Adam's moments
+BROADCAST_LR_GAMMA = lambda k: [np.broadcast_shapes(np.shape(k["lr"]), np.shape(k["gamma"]))]  # noqa
+case("optim.heavy_ball_rate", optim.heavy_ball_rate,
+     lambda: {"lr": 0.1, "gamma": 0.5, "eigenvalues": P(4)}, free={"eigenvalues": (0,)},
+     accept={"lr": ("array",), "gamma": ("array",)}, shape=BROADCAST_LR_GAMMA,
+     extra=[("eigenvalues", "negative", lambda: -P(4), REJECT),
+            ("lr", "overflowing", lambda: 1e300, EITHER)])
+case("optim.heavy_ball_rate#grid", optim.heavy_ball_rate,
+     lambda: {"lr": P(3, 1) * 0.1, "gamma": np.array([0.0, 0.5, 0.9]), "eigenvalues": P(4)},
+     free={"lr": (0,), "gamma": (0,), "eigenvalues": (0,)},
+     accept={"lr": ("ndim+1", "ndim-1", "empty"), "gamma": ("ndim+1", "ndim-1", "empty")},
+     shape=BROADCAST_LR_GAMMA,
+     extra=[("lr", "beyond-float64", lambda: np.full((3, 1), 1e300), EITHER),
+            ("eigenvalues", "beyond-float64", lambda: np.full(4, 1e300), EITHER)])
+case("optim.heavy_ball_rate#beyond-float64", optim.heavy_ball_rate,
+     lambda: {"lr": 1e200, "gamma": 0.5, "eigenvalues": np.array([1.0, 1e10])},
+     kinds={"lr": "none", "gamma": "none", "eigenvalues": "none"},
+     extra=[("eigenvalues", "1e200", lambda: np.array([1.0, 1e200]), REJECT)])
+case("optim.critical_momentum", optim.critical_momentum, lambda: {"lr": 0.25, "h": 1.0},
+     accept={"lr": ("array",)}, shape=lambda k: [np.shape(k["lr"])],
+     extra=[("lr", "above-4/h", lambda: 4.5, REJECT)])
+case("optim.critical_momentum#grid", optim.critical_momentum, lambda: {"lr": P(2, 3), "h": 0.5},
+     free={"lr": (0, 1)}, accept={"lr": ("ndim+1", "ndim-1", "empty")}, shape=same_as("lr"))
+case("optim.heavy_ball_optimum", optim.heavy_ball_optimum, lambda: {"h_min": 1.0, "h_max": 9.0},
+     extra=[("h_min", "subnormal", lambda: 5e-324, EITHER),
+            ("h_max", "largest", lambda: 1.7e308, EITHER)])
+case("optim.momentum_weights", optim.momentum_weights, lambda: {"gamma": 0.9, "k": 4})
+case("optim.adam_moments", optim.adam_moments,
+     lambda: {"grads": A(5, 3), "beta1": 0.9, "beta2": 0.999}, free={"grads": (0, 1)},
+     accept={"grads": ("ndim+1", "ndim-1")}, shape=lambda k: [np.shape(k["grads"])] * 4,
+     extra=[("grads", "1e200", lambda: np.full((2, 3), 1e200), EITHER),
+            ("grads", "1e150", lambda: np.full((2, 3), 1e150), EITHER)])
 
 # ---- paths
 
@@ -1615,3 +1916,51 @@ def test_internal_errors_became_clear_ones():
 def test_the_batch_of_one_error_names_x():
     with pytest.raises(ValueError, match=r"got x of shape \(1, 3\)"):
         norm.batch_norm(np.ones((1, 3)), np.ones(3), np.zeros(3))
+
+
+# ---------------------------------------------------------------- the new functions' fixes, one test each
+
+
+@pytest.mark.usefixtures("no_warnings")
+def test_heavy_ball_rate_of_large_steps_is_finite_without_overflow_warnings():
+    # b = 1 + gamma - lr h = -1e300: b^2 overflowed before; rho = |b|/2 (1 + sqrt(1 - 4 gamma/b^2))
+    rho = float(optim.heavy_ball_rate(1e300, 0.5, [1.0]))
+    assert rho == pytest.approx(1e300, rel=1e-12)
+    assert float(optim.heavy_ball_rate(0.1, 1e300, [1.0])) == pytest.approx(1e300, rel=1e-12)
+    # ordinary values as before: complex roots sqrt(gamma), real ones (|b| + sqrt(b^2 - 4 gamma))/2
+    assert float(optim.heavy_ball_rate(1.0, 0.25, [1.0])) == pytest.approx(0.5, abs=1e-15)
+    b = 1 + 0.09 - 0.1 * 20
+    assert float(optim.heavy_ball_rate(0.1, 0.09, [20.0])) == pytest.approx(
+        (abs(b) + math.sqrt(b * b - 4 * 0.09)) / 2, rel=1e-14)
+    with pytest.raises(ValueError, match=r"^the rate overflows float64 .*lr \* eigenvalues"):
+        optim.heavy_ball_rate(1e200, 0.5, [1e200])
+    with pytest.raises(ValueError, match=r"^lr and gamma must broadcast together, got shapes "
+                                         r"\(2,\) and \(3,\)"):
+        optim.heavy_ball_rate([0.1, 0.2], [0.0, 0.5, 0.9], [1.0])
+    with pytest.raises(TypeError, match=r"^lr must be a real number or an array of them, got True"):
+        optim.heavy_ball_rate(True, 0.5, [1.0])
+    with pytest.raises(TypeError, match=r"^lr must be a real number or an array of them"):
+        optim.critical_momentum(np.True_, 1.0)
+
+
+@pytest.mark.usefixtures("no_warnings")
+def test_adam_moments_of_gradients_beyond_float64_squared_raise_naming_grads():
+    m, m_hat, v, v_hat = optim.adam_moments(np.full((2, 1), 1e150))  # g^2 = 1e300: still finite
+    assert np.all(np.isfinite(v_hat)) and v_hat[0, 0] == pytest.approx(1e300)
+    with pytest.raises(ValueError, match=r"^the moment V_t overflows float64 .*grads is too large"):
+        optim.adam_moments(np.full((2, 1), 1e200))
+
+
+@pytest.mark.usefixtures("no_warnings")
+def test_heavy_ball_optimum_of_a_subnormal_curvature_does_not_overflow():
+    lr, gamma, rate = optim.heavy_ball_optimum(5e-324, 9.0)  # h_max / h_min overflowed before
+    assert all(np.isfinite([lr, gamma, rate])) and rate == pytest.approx(1.0)
+    assert optim.heavy_ball_optimum(1.0, 9.0) == (0.25, 0.25, 0.5)
+
+
+def test_the_conv_steps_errors_name_the_kernel_and_the_filters():
+    with pytest.raises(ValueError, match=r"kernel \(4 along axis 0\) must fit the padded input x "
+                                         r".*got w with kernel shape \(4,\)"):
+        conv_steps.conv_steps([1.0, 2.0], [1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match=r"^b must have shape \(2,\), one per filter of w"):
+        conv_steps.multichannel_conv_steps(np.ones((3, 4, 4)), np.ones((2, 3, 3, 3)), [1.0])

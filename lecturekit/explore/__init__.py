@@ -57,8 +57,10 @@ Design
   (2-4 times the cost of a frame). Every figure is at most 930 px wide, with
   text of 8 pt (11 px) or more, and leaves its controls room in the ~620 px of
   JupyterLab at 1366×768 (``tests/test_explore_specifics.py``).
-* **Fast enough to drag.** A redraw must stay well under 100 ms (target p95
-  <= 60 ms; ``python -m benchmarks --only explore``). The renderer caches
+* **Fast enough to drag.** A redraw must stay well under 100 ms (target:
+  ``update()`` p95 <= 40 ms of CPU time; ``python -m benchmarks --only explore``).
+  The states listed by ``prerender()`` are drawn when the widget is first
+  displayed, not at construction. The renderer caches
   the axes decorations (ticks, legends, titles) and redraws only the artists
   made in ``build``; it re-renders a text only when it changed. So: set axis
   limits in ``build`` or with :func:`set_lims` (which skips unchanged limits),
@@ -126,9 +128,12 @@ explorers' ranges).
 
 The explorers, by lecture: MLP — ``InitExplorer``, ``BatchNormNoiseExplorer``,
 ``BatchNormRunningExplorer``, ``NormAxesExplorer``, ``DropoutExplorer``,
-``L2Explorer``, ``SGDNoiseExplorer``, ``ScheduleExplorer``; Lecture 3 —
+``L2Explorer``, ``SGDNoiseExplorer``, ``ScheduleExplorer``, ``TrainingLab`` (trains on
+request, in a child process, with a progress bar); Lecture 3 —
 ``FiltersExplorer``, ``ConvMatrixExplorer``, ``ConvArithmeticExplorer``,
-``PoolingShiftExplorer``; Lecture 4 — ``OptimizerExplorer``; Lecture 14 —
+``PoolingShiftExplorer``, ``ConvStepExplorer`` (also in Lecture 4, on its 1-D
+and 4×6 examples), ``MultiChannelConvExplorer``; Lecture 4 — ``OptimizerExplorer``,
+``ReceptiveFieldExplorer``; Lecture 14 —
 ``ResNetExplorer``, ``RNNGradientExplorer``, ``LSTMMemoryExplorer``,
 ``TrainingExplorer`` (trains only when its button is pressed).
 
@@ -152,13 +157,17 @@ from ._explorer import EXPLORERS, Explorer, InvalidSetting, register
 from .batchnorm import BatchNormNoiseExplorer, BatchNormRunningExplorer
 from .conv import ConvArithmeticExplorer
 from .conv_matrix import ConvMatrixExplorer
+from .conv_steps import ConvStepExplorer
 from .dropout import DropoutExplorer
 from .filters import FiltersExplorer
 from .init import InitExplorer
 from .l2 import L2Explorer
+from .lab import TrainingLab
+from .multichannel import MultiChannelConvExplorer
 from .norm import NormAxesExplorer
 from .optim import OptimizerExplorer
 from .pooling import PoolingShiftExplorer
+from .receptive_field import ReceptiveFieldExplorer
 from .resnet import ResNetExplorer
 from .rnn import LSTMMemoryExplorer, RNNGradientExplorer
 from .schedules import ScheduleExplorer
@@ -173,4 +182,6 @@ __all__ = [
     "SGDNoiseExplorer", "FiltersExplorer", "ConvMatrixExplorer", "PoolingShiftExplorer",
     "OptimizerExplorer", "ResNetExplorer", "RNNGradientExplorer", "LSTMMemoryExplorer",
     "TrainingExplorer",
+    "ConvStepExplorer", "MultiChannelConvExplorer", "ReceptiveFieldExplorer",
+    "TrainingLab",
 ]
