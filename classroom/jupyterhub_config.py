@@ -163,13 +163,16 @@ def _prepare_home(spawner):
     import workspace  # scripts/workspace.py: copies notebooks/ and exercises/, links the notes
 
     workspace.make(home)
-    # No JupyterLab news pop-up over the notebook, and every cell rendered (the
-    # explorers stay put while the page scrolls on a projector).
+    # No JupyterLab news pop-up over the notebook, every cell rendered (the explorers
+    # stay put while the page scrolls on a projector), and none of nbgrader's instructor
+    # tools (its menu, "Create Assignment", "Validate"), which the environment has because
+    # the instructor's extra installs nbgrader: students work on the student versions.
     labconfig = home / ".jupyter" / "labconfig" / "page_config.json"
     if not labconfig.exists():
         labconfig.parent.mkdir(parents=True, exist_ok=True)
         labconfig.write_text('{"disabledExtensions": '
-                             '{"@jupyterlab/apputils-extension:announcements": true}}\n')
+                             '{"@jupyterlab/apputils-extension:announcements": true, '
+                             '"@jupyter/nbgrader": true}}\n')
     tracker = (home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
                / "tracker.jupyterlab-settings")
     if not tracker.exists():
