@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 from matplotlib.ticker import Locator, NullLocator
 
-__all__ = ["FONT", "RANGES", "fmt", "set_lims", "DecadeLocator", "log_axis", "log_range",
+__all__ = ["FONT", "RANGES", "fmt", "set_lims", "training_axes", "DecadeLocator", "log_axis", "log_range",
            "gradient_axes", "range_states", "show_log_range"]
 
 FONT = 12
@@ -92,6 +92,22 @@ def gradient_axes(fig, xmax, xlabel):
     ax.grid(alpha=0.3)
     ax.axhline(1.0, color="0.5", lw=1, ls=":")
     return ax
+
+
+def training_axes(fig, loss_rect, acc_rect, epochs_max, loss_range):
+    """The two axes both training explorers draw on: loss (log scale) and accuracy (%) by epoch."""
+    ax_loss, ax_acc = fig.add_axes(loss_rect), fig.add_axes(acc_rect)
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlim(0, epochs_max)
+        ax.set_xlabel("epoch", fontsize=FONT)
+        ax.tick_params(labelsize=FONT - 2)
+        ax.grid(alpha=0.3)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylim(*loss_range)
+    ax_loss.set_title("cross-entropy loss", fontsize=FONT, loc="left")
+    ax_acc.set_ylim(0, 100)
+    ax_acc.set_title("accuracy (%)", fontsize=FONT, loc="left")
+    return ax_loss, ax_acc
 
 
 def range_states(ax):

@@ -26,7 +26,7 @@ import threading
 import numpy as np
 
 from .. import experiments as X
-from ._axes import FONT
+from ._axes import FONT, training_axes
 from ._controls import Choice, Slider, Toggle
 from ._explorer import Explorer, register
 
@@ -119,18 +119,8 @@ class TrainingLab(Explorer):
         self._thread = None
         self._running = False
         # In pixels of the 330 px figure: four text lines in the top 100, the titles below them.
-        self.ax_loss = fig.add_axes((0.07, 0.14, 0.35, 0.49))
-        self.ax_acc = fig.add_axes((0.49, 0.14, 0.35, 0.49))
-        for ax in (self.ax_loss, self.ax_acc):
-            ax.set_xlim(0, EPOCHS_MAX)
-            ax.set_xlabel("epoch", fontsize=FONT)
-            ax.tick_params(labelsize=FONT - 2)
-            ax.grid(alpha=0.3)
-        self.ax_loss.set_yscale("log")
-        self.ax_loss.set_ylim(*LOSS_RANGE)
-        self.ax_loss.set_title("cross-entropy loss", fontsize=FONT, loc="left")
-        self.ax_acc.set_ylim(0, 100)
-        self.ax_acc.set_title("accuracy (%)", fontsize=FONT, loc="left")
+        self.ax_loss, self.ax_acc = training_axes(fig, (0.07, 0.14, 0.35, 0.49),
+                                                  (0.49, 0.14, 0.35, 0.49), EPOCHS_MAX, LOSS_RANGE)
         self.lines, self.bands = {}, {}
         for key in _CURVES:
             ax = self.ax_loss if "loss" in key else self.ax_acc

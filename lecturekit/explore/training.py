@@ -34,7 +34,7 @@ from ..optim import SGD, Adam, Momentum
 from ..rng import default_rng
 from ..schedules import cosine_decay
 from ..train import evaluate, train
-from ._axes import FONT
+from ._axes import FONT, training_axes
 from ._controls import Choice, Slider, Toggle
 from ._explorer import Explorer, memoised, new_cache, register
 
@@ -178,18 +178,9 @@ class TrainingExplorer(Explorer):
     def build(self, fig):
         self.button = self.progress = None
         bottom, height = 0.12, 0.56
-        self.ax_loss = fig.add_axes((0.075, bottom, 0.26, height))
-        self.ax_acc = fig.add_axes((0.405, bottom, 0.26, height))
-        for ax in (self.ax_loss, self.ax_acc):
-            ax.set_xlim(0, EPOCHS_MAX)
-            ax.set_xlabel("epoch", fontsize=FONT)
-            ax.tick_params(labelsize=FONT - 2)
-            ax.grid(alpha=0.3)
-        self.ax_loss.set_yscale("log")
-        self.ax_loss.set_ylim(*LOSS_RANGE)
-        self.ax_loss.set_title("cross-entropy loss", fontsize=FONT, loc="left")
-        self.ax_acc.set_ylim(0, 100)
-        self.ax_acc.set_title("accuracy (%)", fontsize=FONT, loc="left")
+        self.ax_loss, self.ax_acc = training_axes(fig, (0.075, bottom, 0.26, height),
+                                                  (0.405, bottom, 0.26, height), EPOCHS_MAX,
+                                                  LOSS_RANGE)
         self.ax_acc.axhline(97, color="0.5", lw=1, ls=":")
         (self.steps,) = self.ax_loss.plot([], [], color=_TRAIN, lw=0.8, alpha=0.3)
         self.lines = {}
