@@ -88,7 +88,16 @@ def _changed(page, img, before, timeout):
         return False
 
 
-def _try(page, img, action, timeout=4):
+# Seconds to wait for a move to change the image. A control that acts redraws in well under
+# a second here (the benchmarks measure that); the wait is long only because a loaded CI machine
+# (two cores, a JupyterLab server, Chromium and the kernel) has been seen to take 4-15 s for the
+# first switch of OptimizerExplorer's surface, and this test asks whether a control acts, not how
+# fast. A slider at the end of its range waits SLIDER_TIMEOUT before it is tried the other way.
+MOVE_TIMEOUT = 20
+SLIDER_TIMEOUT = 4
+
+
+def _try(page, img, action, timeout=MOVE_TIMEOUT):
     before = img.get_attribute("src")
     action()
     return _changed(page, img, before, timeout)
@@ -102,8 +111,8 @@ def _move_and_back(page, img, el):
             return None
         knob.focus()
         for there, back in (("ArrowRight", "ArrowLeft"), ("ArrowLeft", "ArrowRight")):
-            if _try(page, img, lambda: page.keyboard.press(there)):  # noqa: B023 (called at once)
-                _try(page, img, lambda: page.keyboard.press(back))  # noqa: B023
+            if _try(page, img, lambda: page.keyboard.press(there), SLIDER_TIMEOUT):  # noqa: B023
+                _try(page, img, lambda: page.keyboard.press(back))  # noqa: B023 (called at once)
                 return True
         return False  # at an end, or no effect: neither direction changed the picture
     buttons = [b for b in el.query_selector_all("button") if b.is_enabled()]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..resnet import gradient_norms_by_depth
 from ..rng import default_rng
-from ._axes import FONT, fmt, gradient_axes, log_range, range_states, show_log_range
+from ._axes import FONT, TextLines, fmt, gradient_axes, log_range, range_states, show_log_range
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
 
@@ -70,7 +70,7 @@ class ResNetExplorer(Explorer):
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         self.ylabel = fig.text(0.08, 0.86, "", fontsize=FONT + 2)
         # One text for the settings and the numbers: each changed text costs a re-render.
-        self.numbers = fig.text(0.655, 0.6, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = TextLines(fig, 0.655, 0.6, 7, fontsize=FONT - 1)
         fig.text(0.99, 0.01, "values beyond the axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")
 

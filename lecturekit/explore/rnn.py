@@ -40,6 +40,7 @@ from ..rnn import (
 )
 from ._axes import (
     FONT,
+    TextLines,
     fmt,
     gradient_axes,
     log_axis,
@@ -104,8 +105,7 @@ class RNNGradientExplorer(Explorer):
                   loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         fig.text(0.08, 0.86, r"$\|\partial h_T / \partial h_t\|$,   "
                  r"$h_t = g(W_{xh} x_t + W_{hh} h_{t-1})$", fontsize=FONT + 2)
-        # One text for the settings and the numbers: each changed text costs a re-render.
-        self.numbers = fig.text(0.655, 0.55, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = TextLines(fig, 0.655, 0.55, 6, fontsize=FONT - 1)
 
     def compute(self, *, activation, radius, input_scale, steps, seed):
         norms = self.memo((activation, radius, input_scale, steps, seed),
@@ -166,7 +166,7 @@ class LSTMMemoryExplorer(Explorer):
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 2, frameon=False)
         fig.text(0.08, 0.86, r"$C_t = f_t \odot C_{t-1} + i_t \odot \Delta C_t$,   "
                  r"$f_t = \sigma(w_f [x_t; h_{t-1}] + b_f)$", fontsize=FONT + 2)
-        self.numbers = fig.text(0.655, 0.52, "", fontsize=FONT - 1, va="top", family="monospace")
+        self.numbers = TextLines(fig, 0.655, 0.52, 9, fontsize=FONT - 1)
         fig.text(0.99, 0.01, "values below the axis are not drawn", ha="right",
                  fontsize=FONT - 4, color="0.4")
 

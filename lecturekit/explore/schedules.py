@@ -24,7 +24,7 @@ from .. import schedules as S
 from ..experiments import sgd_least_squares
 from ..objectives import make_least_squares
 from ..rng import default_rng
-from ._axes import FONT
+from ._axes import FONT, TextLines
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
 
@@ -96,7 +96,7 @@ class ScheduleExplorer(Explorer):
                            bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         self.formula = fig.text(0.07, 0.91, "", fontsize=FONT + 3)
         self.values = fig.text(0.07, 0.83, "", fontsize=FONT)
-        self.summary = fig.text(0.815, 0.42, "", fontsize=FONT - 2, va="top", family="monospace")
+        self.summary = TextLines(fig, 0.815, 0.42, 7, fontsize=FONT - 2)
 
     messages = {
         "floor_above_lr": "The cosine floor α_min = {floor:g} (floor) is above α₀ = {lr:g} (lr):\n"

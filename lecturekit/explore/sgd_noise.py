@@ -133,7 +133,42 @@ class SGDNoiseExplorer(Explorer):
         return self.memo((batch, replace, lr), lambda: self._run(batch, replace, lr),
                         size=256)
 
+    def _batches(self, batch, replace):
+        """The minibatches I_k of each run, (RUNS, STEPS, batch): the same draws as _run_reference."""
+        out = np.empty((RUNS, STEPS, batch), dtype=np.intp)
+        for run in range(RUNS):
+            rng = default_rng(100 + run)
+            if replace:
+                for k in range(STEPS):
+                    out[run, k] = rng.integers(0, N, size=batch)
+            else:
+                batches = minibatch_indices(N, batch, rng=rng, epochs=None, drop_last=True)
+                for k, idx in zip(range(STEPS), batches, strict=False):
+                    out[run, k] = idx
+        return out
+
     def _run(self, batch, replace, lr):
+        """:meth:`_run_reference`'s paths, the runs side by side: the same arithmetic on each
+        element (2 x (ω x − y), its mean over I_k, ω − α g), bit for bit, without the
+        optimiser's per-step checks (the data are finite and α is a slider's value)."""
+        idx = self._batches(batch, replace)
+        paths = np.empty((RUNS, STEPS + 1))
+        w = np.full(RUNS, W0)
+        paths[:, 0] = w
+        for k in range(STEPS):
+            x, y = self.x[idx[:, k]], self.y[idx[:, k]]  # (RUNS, batch)
+            g = (2 * x * (w[:, None] * x - y)).mean(axis=1)
+            w = w - lr * g
+            paths[:, k + 1] = w
+        gd_path = np.empty(STEPS + 1)
+        gd_path[0] = w0 = W0
+        for k in range(STEPS):
+            w0 = w0 - lr * float(np.mean(2 * self.x * (w0 * self.x - self.y)))
+            gd_path[k + 1] = w0
+        return paths, gd_path
+
+    def _run_reference(self, batch, replace, lr):
+        """The runs as the lecture writes them: lecturekit's SGD and GD, one step at a time."""
         paths = np.empty((RUNS, STEPS + 1))
         for run in range(RUNS):
             rng = default_rng(100 + run)
