@@ -439,3 +439,45 @@ def save_in_lab(page, path, timeout=30):
             return
         time.sleep(0.25)
     raise TimeoutError(f"{path} was not saved within {timeout} s")
+
+
+ANSWER = "details:has(> summary:has-text('Answers'))"
+
+
+def open_an_answer(page, index=0):
+    """Open the ``index``-th collapsible answer on the page by clicking its summary.
+
+    Returns ``(answers on the page, was it open, its text visible before, after the click)``:
+    a closed ``<details>`` renders only its summary.
+    """
+    answers = page.locator(ANSWER)
+    n = answers.count()
+    if n == 0:
+        return 0, None, None, None
+    details = answers.nth(index)
+    details.scroll_into_view_if_needed()
+    inside = details.locator(":scope > :not(summary)").first
+    was_open = details.evaluate("d => d.open")
+    before = inside.is_visible()
+    details.locator(":scope > summary").click()
+    page.wait_for_function("d => d.open", arg=details.element_handle(), timeout=5000)
+    inside.wait_for(state="visible", timeout=5000)
+    return n, was_open, before, inside.is_visible()
+
+
+def optional_sections(page):
+    """Each heading on the page whose text starts with "Optional", and whether the cell
+    after its cell is hidden (JupyterLab's collapsed heading hides the cells under it)."""
+    return page.evaluate("""() => {
+      const out = [];
+      for (const cell of document.querySelectorAll('.jp-MarkdownCell')) {
+        const h = cell.querySelector('.jp-RenderedMarkdown h2, .jp-RenderedMarkdown h3, .jp-RenderedMarkdown h4');
+        if (!h || !h.innerText.trim().toLowerCase().startsWith('optional')) continue;
+        let next = cell.nextElementSibling;
+        while (next && !next.classList.contains('jp-Cell')) next = next.nextElementSibling;
+        out.push({heading: h.innerText.trim().replace(/[¶#]$/, '').trim(),
+                  collapsed: !next || next.classList.contains('lm-mod-hidden')
+                             || getComputedStyle(next).display === 'none'});
+      }
+      return out;
+    }""")

@@ -49,6 +49,16 @@ def test_notebook_runs_in_jupyterlab_and_its_slider_redraws(notebook, chromium, 
         after = page.evaluate(browser._RUN_STATE)
         assert after["errors"] == [], f"{notebook}: errors after moving the slider: {after['errors']}"
         assert page.get_by_text("Error displaying widget").count() == 0
+        # The Predict-first answers are closed until the student opens one.
+        answers, was_open, before, after_click = browser.open_an_answer(page)
+        assert answers > 0 and was_open is False and before is False and after_click is True, (
+            f"{notebook}: {answers} answers; the first was open {was_open}, its text visible "
+            f"{before} before and {after_click} after clicking its summary")
+        page.locator(browser.ANSWER).first.screenshot(path=str(SHOTS / f"{Path(notebook).stem}-answer.png"))
+        # The Optional detours are collapsed on open: the cell after each such heading is hidden.
+        shown = browser.optional_sections(page)
+        assert shown, f"{notebook}: no Optional section on the page"
+        assert [s for s in shown if not s["collapsed"]] == [], f"{notebook}: Optional sections open: {shown}"
     finally:
         page.close()
         browser.shutdown_kernels(lab)
@@ -69,6 +79,35 @@ def test_voila_serves_a_notebook_with_code_hidden_math_rendered_and_live_sliders
         SHOTS.mkdir(exist_ok=True)
         box.screenshot(path=str(SHOTS / "voila.png"))
         assert page.get_by_text("Error displaying widget").count() == 0
+        answers, was_open, before, after_click = browser.open_an_answer(page)
+        assert answers > 0 and (was_open, before, after_click) == (False, False, True), (
+            answers, was_open, before, after_click)
+        page.locator(browser.ANSWER).first.screenshot(path=str(SHOTS / "voila-answer.png"))
+        page.close()
+
+
+def test_nbconvert_html_export_shows_the_answers_collapsed_and_opens_them(chromium, tmp_path):
+    # What an instructor gets from "File > Save and Export Notebook As > HTML" (nbconvert's lab
+    # template): the answers stay closed, and a click opens them.
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(ROOT / "notebooks" / VOILA_NOTEBOOK, as_version=4)
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    page_file = tmp_path / "export.html"
+    page_file.write_text(html, encoding="utf-8")
+    page = chromium.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
+                   else route.continue_())  # MathJax's CDN and the like: not on this machine
+        page.goto(page_file.as_uri())
+        closed = page.evaluate("""() => [...document.querySelectorAll('details')]
+            .filter(d => (d.querySelector(':scope > summary') || {}).textContent.includes('Answers'))
+            .map(d => d.open)""")
+        assert closed and not any(closed), closed
+        answers, was_open, before, after_click = browser.open_an_answer(page)
+        assert (was_open, before, after_click) == (False, False, True)
+    finally:
         page.close()
 
 
@@ -171,6 +210,14 @@ def test_voila_as_the_readme_runs_it_requests_nothing_beyond_the_machine(chromiu
             box = browser.first_explorer(page)
             browser.move_slider(page, box, moves=1)
             assert page.locator("mjx-container").count() > 0
+            # The Optional sections are collapsed here too (the lecturekit template's script),
+            # and the answers, as everywhere.
+            optional = page.locator("details.lk-optional")
+            assert optional.count() > 0 and not any(optional.evaluate_all("ds => ds.map(d => d.open)"))
+            optional.first.locator(":scope > summary").click()
+            optional.first.locator(":scope > div[cell-index]").first.wait_for(state="visible", timeout=5000)
+            optional.first.screenshot(path=str(SHOTS / "voila-optional-open.png"))
+            assert browser.open_an_answer(page)[1:] == (False, False, True)
         finally:
             page.close()
     assert browser.non_loopback(requests) == [], "Voilà made requests beyond the machine"
