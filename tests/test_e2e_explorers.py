@@ -100,8 +100,12 @@ def test_every_explorer_opens_as_its_cell_set_it_fits_and_every_control_acts(not
                 problems.append(f"{name}: disabled on the page {sorted(disabled)}, "
                                 f"inactive in the kernel {sorted(expected)}")
             # 3. every enabled control changes the image
-            for label in pages.inert_controls(page, box):
-                problems.append(f"{name}: moving {label!r} did not change the image")
+            inert = pages.inert_controls(page, box)
+            if inert:  # with what the kernel then holds, to tell a lost click from a dead control
+                now = kernel_state(page)[i]
+                problems += [f"{name}: moving {label!r} did not change the image (the kernel then "
+                             f"holds {now['params']}, its widgets {now['widget_values']})"
+                             for label in inert]
         # 4. nothing shows an exception's text, and every figure is a picture or a declared message
         after = page.evaluate(browser._RUN_STATE)
         if after["errors"]:
