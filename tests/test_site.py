@@ -189,13 +189,14 @@ def test_page_loads_offline_with_its_images_links_formulas_and_fits_a_phone(page
         links = page.evaluate(_LINKS)
         SHOTS.mkdir(parents=True, exist_ok=True)
         shot = SHOTS / page_name.replace("/", "_")
-        page.screenshot(path=f"{shot}-1366.png")
+        # (long pages of typeset notes take a while to lay out again on a loaded 2-core machine)
+        page.screenshot(path=f"{shot}-1366.png", timeout=120_000)
         # The same page on a phone: wide tables, code and formulas scroll inside their
         # own boxes, the page itself does not.
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(300)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        page.screenshot(path=f"{shot}-390.png")
+        page.screenshot(path=f"{shot}-390.png", timeout=120_000)
     finally:
         page.close()
 
