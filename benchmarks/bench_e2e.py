@@ -7,7 +7,6 @@ comes back over the widget comm. Loopback only. Skipped without Chromium.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -17,8 +16,6 @@ NOTEBOOK = "04-lecture-05-10-23.ipynb"
 MOVES = 30
 MECHANISMS = {"02-lecture-3.ipynb": ["ConvStepExplorer", "MultiChannelConvExplorer", "PoolingShiftExplorer"],
               "03-lecture-4.ipynb": ["OptimizerExplorer", "ReceptiveFieldExplorer"]}
-_SHOWN = ("import json as _j\nfrom lecturekit.explore import Explorer as _E\n"
-          "print(_j.dumps([{'class': type(e).__name__} for e in _E.shown()]))")
 
 
 def rows():
@@ -41,7 +38,7 @@ def rows():
                 page = chromium.new_page(viewport={"width": 1400, "height": 1000})
                 browser.run_all_in_lab(page, base, notebook)
                 boxes = explorer_pages.explorer_boxes(page)
-                shown = [e["class"] for e in json.loads(explorer_pages.execute_in_kernel(page, _SHOWN))]
+                shown = [e["class"] for e in explorer_pages.kernel_state(page)]
                 for name in wanted:
                     moved = browser.move_slider(page, boxes[shown.index(name)], moves=MOVES)
                     mechanisms.append(Row(f"slider -> new image, JupyterLab, {name} (p95)",

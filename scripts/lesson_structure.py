@@ -85,7 +85,8 @@ def is_explorer(cell):
 
 
 def printed(cell):
-    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream")
 
 
 def ends_in_true(cell):
@@ -197,7 +198,8 @@ class Lesson:
         if not summary:
             out.append(f"{name}: no '## Summary' section")
         elif not SUMMARY_BULLETS[0] <= bullets <= SUMMARY_BULLETS[1]:
-            out.append(f"{name}: the Summary has {bullets} bullets ({SUMMARY_BULLETS[0]}-{SUMMARY_BULLETS[1]})")
+            lo, hi = SUMMARY_BULLETS
+            out.append(f"{name}: the Summary has {bullets} bullets ({lo}-{hi})")
         if errata_sections:
             corrections = self.section_text("Corrections to the notes")
             if not corrections:
@@ -253,7 +255,8 @@ class Lesson:
                 continue
             if len(run) > MAX_CHECK_RUN:
                 out.append(f"{self.path.stem}: {len(run)} code cells in a row end in 'True' in the "
-                           f"section {run[0].section!r} (cells {[r.index for r in run]}): check them in one cell")
+                           f"section {run[0].section!r} (cells {[r.index for r in run]}): "
+                           "check them in one cell")
             run = []
         return out
 

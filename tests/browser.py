@@ -471,7 +471,8 @@ def optional_sections(page):
     return page.evaluate("""() => {
       const out = [];
       for (const cell of document.querySelectorAll('.jp-MarkdownCell')) {
-        const h = cell.querySelector('.jp-RenderedMarkdown h2, .jp-RenderedMarkdown h3, .jp-RenderedMarkdown h4');
+        const h = cell.querySelector(
+          '.jp-RenderedMarkdown h2, .jp-RenderedMarkdown h3, .jp-RenderedMarkdown h4');
         if (!h || !h.innerText.trim().toLowerCase().startsWith('optional')) continue;
         let next = cell.nextElementSibling;
         while (next && !next.classList.contains('jp-Cell')) next = next.nextElementSibling;

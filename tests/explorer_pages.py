@@ -7,6 +7,8 @@ boxes) and the figure is the box's ``img``.
 
 from __future__ import annotations
 
+import json
+
 BOX = ".lk-explorer"
 CONTROL = (".widget-slider, .widget-toggle-buttons, .widget-checkbox, .widget-dropdown, "
            ".widget-text")
@@ -24,6 +26,19 @@ _EXECUTE = """async code => {
   await future.done;
   return out;
 }"""
+
+
+# What the kernel says about each explorer shown, in the order they were shown.
+KERNEL_STATE = """
+import json as _json
+from lecturekit.explore import Explorer as _Explorer
+print(_json.dumps([e.describe() for e in _Explorer.shown()], default=str))
+"""
+
+
+def kernel_state(page):
+    """:meth:`Explorer.describe` of every explorer the notebook in front has shown, in order."""
+    return json.loads(execute_in_kernel(page, KERNEL_STATE))
 
 
 def execute_in_kernel(page, code):
@@ -191,4 +206,4 @@ def inert_controls(page, box):
 
 
 __all__ = ["BOX", "execute_in_kernel", "explorer_boxes", "explorer_layout",
-           "inert_controls", "notebook_panel", "open_file_browser"]
+           "inert_controls", "kernel_state", "notebook_panel", "open_file_browser"]

@@ -101,9 +101,7 @@ def test_nbconvert_html_export_shows_the_answers_collapsed_and_opens_them(chromi
         page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
                    else route.continue_())  # MathJax's CDN and the like: not on this machine
         page.goto(page_file.as_uri())
-        closed = page.evaluate("""() => [...document.querySelectorAll('details')]
-            .filter(d => (d.querySelector(':scope > summary') || {}).textContent.includes('Answers'))
-            .map(d => d.open)""")
+        closed = page.locator(browser.ANSWER).evaluate_all("ds => ds.map(d => d.open)")
         assert closed and not any(closed), closed
         answers, was_open, before, after_click = browser.open_an_answer(page)
         assert (was_open, before, after_click) == (False, False, True)

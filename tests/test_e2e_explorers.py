@@ -15,7 +15,6 @@ Screenshots of every explorer at 1366×768 and 1920×1080 go to ``screenshots/``
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -32,12 +31,6 @@ MIN_TRACK = 120  # px: a slider track any shorter cannot be dragged with a touch
 pytestmark = browser.E2E_MARKS
 
 
-# What the kernel says about each explorer shown, in the order they were shown.
-KERNEL_STATE = """
-import json as _json
-from lecturekit.explore import Explorer as _Explorer
-print(_json.dumps([e.describe() for e in _Explorer.shown()], default=str))
-"""
 
 
 def _same(widgets, params):
@@ -51,8 +44,7 @@ def _same(widgets, params):
     return widgets.keys() == params.keys() and all(close(widgets[k], params[k]) for k in params)
 
 
-def kernel_state(page):
-    return json.loads(pages.execute_in_kernel(page, KERNEL_STATE))
+kernel_state = pages.kernel_state
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -6,6 +6,8 @@ pooling bit for bit (ties and signed zeros included), conv2d's small path,
 batch norm and the LSTM within 1e-12.
 """
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -264,12 +266,15 @@ def test_relu_backward_in_one_pass_is_bit_identical(seed, shape):
 @given(batch=st.sampled_from([1, 2, 5, 10, 25, 50, 100]), replace=st.booleans(),
        lr=st.sampled_from([0.02, 0.1, 0.26, 0.4]))
 def test_sgd_noise_runs_side_by_side_are_bit_identical_to_the_optimiser_loop(batch, replace, lr):
-    from lecturekit.explore import SGDNoiseExplorer
-
-    explorer = _SGD_NOISE.get("e") or _SGD_NOISE.setdefault("e", SGDNoiseExplorer())
+    explorer = _sgd_noise_explorer()
     fast, fast_gd = explorer._run(batch, replace, lr)
     slow, slow_gd = explorer._run_reference(batch, replace, lr)
     assert same_bits(fast, slow) and same_bits(fast_gd, slow_gd)
 
 
-_SGD_NOISE = {}  # one explorer (its figure) for every example
+@functools.cache
+def _sgd_noise_explorer():
+    """One explorer (its figure) for every example."""
+    from lecturekit.explore import SGDNoiseExplorer
+
+    return SGDNoiseExplorer()

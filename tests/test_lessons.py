@@ -90,7 +90,8 @@ def _notebook(tmp_path, cells):
 PROMPT = ("**Predict first.**\n\n1. Will it grow?\n\n<details>\n<summary>Answers</summary>\n\n"
           "It shrinks.\n\n</details>")
 GOOD = [
-    ("md", "# Title\n\nA short opening. **Core path: about 4 minutes**; the Optional sections add about 1 more.\n\n"
+    ("md", "# Title\n\nA short opening. **Core path: about 4 minutes**; "
+           "the Optional sections add about 1 more.\n\n"
            "<details>\n<summary>Letters</summary>\n\n" + "word " * 400 + "\n\n</details>"),
     ("md", "## Part one\n\nPlain words."),
     ("md", PROMPT),
@@ -110,7 +111,8 @@ def test_checker_passes_a_small_good_lesson(tmp_path):
     assert [c.optional for c in lesson.cells] == [False] * 5 + [True, True, False, False]
     # 3 minutes for the explorer, 1/2 for each code cell, the prose at 130 words a minute
     assert 3.5 < lesson.core_minutes() < 4.0
-    assert lesson.core_minutes(optional=True) == pytest.approx(0.5 + 6 / 130)  # "Optional: an aside What it holds."
+    # half a minute for the code cell, "Optional: an aside What it holds." at 130 words a minute
+    assert lesson.core_minutes(optional=True) == pytest.approx(0.5 + 6 / 130)
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -119,7 +121,8 @@ def test_checker_passes_a_small_good_lesson(tmp_path):
     (lambda c: c.__setitem__(0, ("md", "# T\n\nNo time here.")), "states no 'core path"),
     (lambda c: c.__setitem__(0, ("md", "# T\n\n**Core path: about 40 minutes**")), "says about 40 minutes"),
     (lambda c: c.__setitem__(2, ("md", "What to look for: it shrinks.")), "no **Predict first.** prompt"),
-    (lambda c: c.__setitem__(2, ("md", "**Predict first.**\n\n1. a?\n2. b?\n3. c?\n4. d?\n\n<details>x</details>")),
+    (lambda c: c.__setitem__(2, ("md", "**Predict first.**\n\n1. a?\n2. b?\n3. c?\n4. d?\n\n"
+                                       "<details>x</details>")),
      "asks 4 numbered questions"),
     (lambda c: c.__setitem__(2, ("md", "**Predict first.**\n\n1. Will it grow? It shrinks.")),
      "no collapsible <details> answer"),

@@ -149,6 +149,3 @@ class TextLines:
             raise ValueError(f"text must have at most {len(self.texts)} lines, got {len(lines)}")
         for artist, line in zip(self.texts, lines + [""] * (len(self.texts) - len(lines)), strict=True):
             artist.set_text(line)
-
-    def get_text(self):
-        return "\n".join(t.get_text() for t in self.texts).rstrip("\n")

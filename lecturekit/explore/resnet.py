@@ -69,7 +69,6 @@ class ResNetExplorer(Explorer):
                                    label="residual: $x_{l+1} = x_l + s\\,g(W_l x_l)$")
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=FONT - 1, frameon=False)
         self.ylabel = fig.text(0.08, 0.86, "", fontsize=FONT + 2)
-        # One text for the settings and the numbers: each changed text costs a re-render.
         self.numbers = TextLines(fig, 0.655, 0.6, 7, fontsize=FONT - 1)
         fig.text(0.99, 0.01, "values beyond the axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")

@@ -133,15 +133,16 @@ class SGDNoiseExplorer(Explorer):
         return self.memo((batch, replace, lr), lambda: self._run(batch, replace, lr),
                         size=256)
 
-    def _batches(self, batch, replace):
-        """The minibatches I_k of each run, (RUNS, STEPS, batch): the same draws as _run_reference."""
+    @staticmethod
+    def _batches(batch, replace):
+        """The minibatches I_k of each run, (RUNS, STEPS, batch), run ``r`` drawn by seed 100 + r."""
         out = np.empty((RUNS, STEPS, batch), dtype=np.intp)
         for run in range(RUNS):
             rng = default_rng(100 + run)
-            if replace:
+            if replace:  # a fresh I_k of independent uniform indices at every step
                 for k in range(STEPS):
                     out[run, k] = rng.integers(0, N, size=batch)
-            else:
+            else:  # shuffled epochs: I_k without replacement (the usual data loader)
                 batches = minibatch_indices(N, batch, rng=rng, epochs=None, drop_last=True)
                 for k, idx in zip(range(STEPS), batches, strict=False):
                     out[run, k] = idx
@@ -168,17 +169,13 @@ class SGDNoiseExplorer(Explorer):
         return paths, gd_path
 
     def _run_reference(self, batch, replace, lr):
-        """The runs as the lecture writes them: lecturekit's SGD and GD, one step at a time."""
+        """The runs as the lecture writes them: lecturekit's SGD and GD, one step at a time,
+        on the same minibatches."""
         paths = np.empty((RUNS, STEPS + 1))
-        for run in range(RUNS):
-            rng = default_rng(100 + run)
-            if replace:  # a fresh I_k of independent uniform indices at every step
-                batches = (rng.integers(0, N, size=batch) for _ in range(STEPS))
-            else:  # shuffled epochs: I_k without replacement (the usual data loader)
-                batches = minibatch_indices(N, batch, rng=rng, epochs=None, drop_last=True)
+        for run, batches in enumerate(self._batches(batch, replace)):
             w, opt = np.array([W0]), SGD(lr=lr)
             paths[run, 0] = W0
-            for k, idx in zip(range(STEPS), batches, strict=False):  # batches may be endless
+            for k, idx in enumerate(batches):
                 g = least_squares_per_sample_grads(w[0], self.x[idx], self.y[idx]).mean()
                 opt.step([w], [np.array([g])])
                 paths[run, k + 1] = w[0]
