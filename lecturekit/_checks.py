@@ -143,6 +143,8 @@ def _same(value, choice):
 
 def check_choice(value, name, choices):
     """Raise unless ``value`` is one of ``choices`` (strs or ints; numpy scalars of them count)."""
+    if type(value) is str and value in choices:  # the common case, as _same decides it: a str
+        return value                              # equals only a str
     if not any(_same(value, c) for c in choices):
         options = ", ".join(repr(c) for c in choices)
         got = repr(value) if isinstance(value, (str, numbers.Number)) else type(value).__name__

@@ -88,6 +88,8 @@ __all__ = [
 
 
 def _shape(shape):
+    if type(shape) is tuple and all(type(s) is int and s >= 0 for s in shape):
+        return shape  # already what the checks below return (they run per layer, per draw)
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (tuple, list)) or any(

@@ -24,6 +24,8 @@ pytest.importorskip("nbgrader")
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
 pytestmark = pytest.mark.slow
+# The real nbgrader CLI on a course directory: end to end, like the browser tests.
+E2E = pytest.mark.e2e
 
 # grade_id of a solution cell: (line of the solution, the same line with a classic mistake, its key)
 PLANTED = {
@@ -85,12 +87,14 @@ def course(tmp_path_factory):
             "log": logs.stdout + logs.stderr, "solutions": solutions, "module": assignments}
 
 
+@E2E
 def test_generate_makes_one_student_version_per_exercise_notebook(course):
     names = sorted(p.name for p in course["release"].glob("*.ipynb"))
     assert names == sorted(course["solutions"]) and len(names) >= 5
     assert (course["dir"] / "nbgrader_config.py").is_file()
 
 
+@E2E
 def test_the_student_versions_hold_no_solution_code(course):
     for name, solution in course["solutions"].items():
         student = _read(course["release"] / name)
@@ -114,6 +118,7 @@ def test_the_student_versions_hold_no_solution_code(course):
                 assert released[gid]["metadata"]["nbgrader"]["locked"] is True
 
 
+@E2E
 def test_student_version_without_nbgrader_matches_generate_assignment(course):
     # scripts/assignments.student_version (for a website) strips exactly what nbgrader strips.
     for name, solution in course["solutions"].items():
@@ -122,6 +127,7 @@ def test_student_version_without_nbgrader_matches_generate_assignment(course):
         assert {g: _source(c) for g, c in ours.items()} == {g: _source(c) for g, c in theirs.items()}
 
 
+@E2E
 def test_the_solutions_get_full_marks_and_the_untouched_versions_zero(course):
     scores = course["scores"]
     score, top = scores["solved"]
@@ -130,6 +136,7 @@ def test_the_solutions_get_full_marks_and_the_untouched_versions_zero(course):
     assert "[AutogradeApp | ERROR]" not in course["log"], course["log"][-3000:]
 
 
+@E2E
 def test_three_planted_classic_mistakes_are_named_with_their_hints_in_the_feedback(course):
     score, top = course["scores"]["mistaken"]
     nb = course["solutions"][PLANTED_NOTEBOOK]

@@ -135,6 +135,7 @@ def lesson(tmp_path_factory):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_every_student_ran_the_notebook_with_the_committed_outputs(lesson):
@@ -149,6 +150,7 @@ def test_every_student_ran_the_notebook_with_the_committed_outputs(lesson):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_no_server_lost_or_restarted(lesson):
@@ -160,6 +162,7 @@ def test_no_server_lost_or_restarted(lesson):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_memory_and_cpu_were_measured(lesson):
@@ -170,6 +173,7 @@ def test_memory_and_cpu_were_measured(lesson):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_each_student_worked_in_their_own_copies(lesson):
@@ -179,6 +183,7 @@ def test_each_student_worked_in_their_own_copies(lesson):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_everything_stopped_in_bounded_time(lesson):
@@ -188,6 +193,7 @@ def test_everything_stopped_in_bounded_time(lesson):
 
 
 @pytest.mark.classroom
+@pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.skipif(HUB_MISSING is not None, reason=f"classroom test skipped: {HUB_MISSING}")
 def test_the_idle_culler_stops_an_idle_server(tmp_path):

@@ -23,6 +23,13 @@ changes what is drawn:
   of :data:`TEXT_CACHE_BYTES`), and every renderer shares one math parser
   whose cache holds :data:`MATHTEXT_CACHE` formulas.
 
+Only the :data:`AWAKE` renderers that drew last keep their pixels: the canvas's
+Agg buffer and the background in use (about 3.4 MB at 930×470). A notebook
+shows many explorers and a student moves one at a time, so the others sleep
+(:meth:`FrameRenderer.sleep`): their background is kept compressed, their
+rendered texts stay, and their next frame (the same pixels) costs a new buffer
+and an unpacked background, about 2 ms.
+
 A frame is encoded by :func:`encode_png` (an "up" filter in numpy and zlib at
 level 1: the pixels PIL's encoder gives, in half its time). Frames are drawn
 and encoded on one BLAS thread (``Explorer.update`` runs in
@@ -40,6 +47,7 @@ import io
 import math
 import struct
 import sys
+import weakref
 import zlib
 from collections import OrderedDict
 
@@ -67,6 +75,49 @@ zlib-compressed (~0.01-0.2 MB each; ~1.5 ms to unpack when entered)."""
 
 BACKGROUND_BYTES = 4 * 2**20
 """At most this many bytes of compressed backgrounds per figure (the oldest go first)."""
+
+AWAKE = 2
+"""Renderers, over all figures, that keep their pixels between frames (the ones that drew
+last); the others sleep (:meth:`FrameRenderer.sleep`). Two: the explorer a student moves and
+the one they came from."""
+
+_awake = OrderedDict()  # id(renderer) -> weak reference, the last to draw at the end
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None (another C library, or no ctypes)."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def _give_back_free_memory():
+    """Return the C heap's free pages to the system (glibc; elsewhere nothing).
+
+    numpy's large arrays, once freed, leave free pages in the C heap that glibc keeps
+    mapped: after a notebook's Monte-Carlo cells, tens of MB that the kernel no longer
+    uses but still holds. ``malloc_trim(0)`` gives them back (about a millisecond).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _woken(frames):
+    """Mark ``frames`` as the last to draw; put the renderer beyond :data:`AWAKE` to sleep."""
+    _awake.pop(id(frames), None)
+    _awake[id(frames)] = weakref.ref(frames)
+    while len(_awake) > AWAKE:
+        oldest = _awake.popitem(last=False)[1]()
+        if oldest is not None:
+            oldest.sleep()
+            _give_back_free_memory()
+
 
 MATHTEXT_CACHE = 512
 """Parsed math strings kept, for every figure (:func:`_shared_math_parser`)."""
@@ -174,6 +225,8 @@ class FrameRenderer:
         self.animated = []
         self._background = None  # the pixels of the background in use, (H, W, 4) uint8
         self._background_key = None
+        self._shape = None  # (H, W, 4) of the canvas's pixels, once drawn
+        self._asleep = False  # True after sleep(), until the next frame
         self._backgrounds = OrderedDict()  # axis limits -> compressed background, oldest first
         self._offscreen = None
         self._text_patches = {}  # text -> (its anchor on screen, its rendered patch)
@@ -207,11 +260,35 @@ class FrameRenderer:
         with matplotlib.rc_context({"text.hinting": "no_hinting"}):
             return self._draw_unhinted()
 
+    def sleep(self):
+        """Let go of the pixels kept between frames; the next frame is the same, ~2 ms dearer.
+
+        The background in use is kept compressed with the others, and the canvas's
+        Agg renderer is dropped (every text keeps a reference to the renderer it was
+        last drawn with, so those go too); the rendered texts stay. A figure that
+        never drew has nothing to let go of.
+        """
+        if self._background is None:
+            return
+        key = self._background_key
+        if key is not None and key not in self._backgrounds:  # dropped by BACKGROUND_BYTES
+            self._backgrounds[key] = zlib.compress(self._background, 1)
+        self._background = None
+        self._background_key = None
+        self._asleep = True
+        canvas = self.fig.canvas
+        canvas.renderer = None
+        canvas._lastKey = None  # what FigureCanvasAgg.get_renderer checks to make a new one
+        for text in self.fig.findobj(Text):
+            text._renderer = None  # Text.draw keeps it; get_window_extent makes one if needed
+
     def _draw_unhinted(self):
         canvas = self.fig.canvas
+        _woken(self)
         if self._background is None or self.fig.stale:
             self._background = self._fresh_background()
-        renderer = canvas.get_renderer()
+            self._asleep = False
+        renderer = _share_math_parser(canvas.get_renderer())
         np.copyto(np.asarray(renderer.buffer_rgba()), self._background)
         axes_order = {id(ax): i for i, ax in enumerate(self.fig.axes)}
         if self.message is not None:
@@ -243,7 +320,7 @@ class FrameRenderer:
     def _fresh_background(self):
         """The background for the current state: from the cache if only axis limits changed."""
         key = tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
-        if self._background is None or _decoration_changed(self.fig):
+        if (self._background is None and not self._asleep) or _decoration_changed(self.fig):
             self._backgrounds.clear()  # a title or label changed: every cached one is out of date
         elif key in self._backgrounds:
             for a in _static_artists(self.fig):  # as a draw would have done
@@ -253,7 +330,7 @@ class FrameRenderer:
                 return self._background
             self._background_key = key
             return np.frombuffer(zlib.decompress(self._backgrounds[key]), np.uint8).reshape(
-                self._background.shape)
+                self._shape)
         _share_math_parser(self.fig.canvas.get_renderer())  # the one draw() uses
         self.fig.canvas.draw()  # everything except the animated artists
         for a in _static_artists(self.fig):
@@ -261,6 +338,7 @@ class FrameRenderer:
             # them, so that a stale artist next time is one that really changed.
             a.stale = False
         pixels = np.array(self.fig.canvas.get_renderer().buffer_rgba())  # a copy
+        self._shape = pixels.shape
         self._backgrounds[key] = zlib.compress(pixels, 1)
         while len(self._backgrounds) > 1 and (
                 len(self._backgrounds) > BACKGROUNDS
