@@ -186,8 +186,8 @@ def run_all_in_lab(page, base, notebook, timeout=300):
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{notebook}?token={TOKEN}")
     page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=timeout * 1000)
     # Clearing resets every execution count, so "all counted" means "all ran now".
-    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    command(page, "notebook:clear-all-cell-outputs", wait=True)
+    command(page, "notebook:run-all-cells")
     start = time.monotonic()
     while True:
         state = page.evaluate(_RUN_STATE)
@@ -397,6 +397,22 @@ def voila_offline(workdir, notebook):
 _DIRTY = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
 
 
+def command(page, name, args=None, wait=False):
+    """Run JupyterLab's command ``name`` on ``page``; with ``wait``, until its promise resolves.
+
+    The command's promise is kept on ``window`` before anything awaits it: Chromium
+    tracks a promise Playwright awaits only weakly, and CI failed with "Resulting
+    promise was garbage collected" when ``docmanager:open``'s was collected unresolved.
+    """
+    page.evaluate("""async ([name, args, wait]) => {
+      const kept = window.__lecturekit_commands = (window.__lecturekit_commands || []).slice(-20);
+      const done = window.jupyterapp.commands.execute(name, args || {});
+      kept.push(done);
+      if (wait) { await done; }
+      return null;
+    }""", [name, args, wait])
+
+
 def open_in_lab(page, base, notebook, timeout=180):
     """Open ``notebook`` (a path under the server's root) in its own workspace; wait for its kernel."""
     workspace = Path(notebook).stem
@@ -406,7 +422,7 @@ def open_in_lab(page, base, notebook, timeout=180):
 
 def open_another(page, notebook, timeout=180):
     """Open ``notebook`` in the JupyterLab already on ``page`` (no reload); wait for its kernel."""
-    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", notebook)
+    command(page, "docmanager:open", {"path": notebook})
     page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=timeout * 1000)
 
 
@@ -431,7 +447,7 @@ def lab_root_names(page):
 def save_in_lab(page, path, timeout=30):
     """Save the notebook in front and wait until the server has written ``path``."""
     before = Path(path).stat().st_mtime_ns if Path(path).exists() else None
-    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    command(page, "docmanager:save")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if Path(path).exists() and Path(path).stat().st_mtime_ns != before \

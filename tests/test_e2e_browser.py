@@ -142,7 +142,7 @@ def test_lab_opens_at_the_repository_root_with_start_here_and_no_notebook_dirty_
             for nb in LECTURE_NOTEBOOKS:
                 browser.open_another(page, f"notebooks/{nb}")
                 dirty[nb] = browser.dirty_after_open(page)
-                page.evaluate("window.jupyterapp.commands.execute('application:close-all')")
+                browser.command(page, "application:close-all", wait=True)
                 browser.shutdown_kernels(base)
         finally:
             page.close()
