@@ -1,4 +1,4 @@
-"""Hypothesis strategies shared by several test modules."""
+"""Hypothesis strategies and shared explorers, for several test modules."""
 
 from hypothesis import strategies as st
 
@@ -14,3 +14,44 @@ def conv_geometry(draw, max_size=7):
     H = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), max_size))
     W = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), max_size))
     return (kh, kw), dict(stride=s, padding=p, dilation=d), (H, W)
+
+
+# ------------------------------------------------------------------ shared explorers
+
+_SHARED = {}  # (class, notation) -> its one explorer in this process
+
+
+def shared_explorer(cls, *, notation=None, **params):
+    """This process's one ``cls(notation=notation)``, set as ``cls(notation=notation, **params)``
+    sets a new one: every control to its default, then ``update(**params)``.
+
+    Making an explorer costs a figure and a first full draw (0.2-0.6 s); setting one, an
+    update or two (tens of ms). A test cannot tell the two apart: the numbers come from a
+    pure ``compute``, the picture depends on the parameters alone (test_explore's
+    ``check_same_picture`` compares a used explorer's PNG with a fresh one's), and every
+    control is set here, so whatever a previous test left does not matter. (Two updates,
+    as the constructor does: an explorer may read a parameter left out, as the optimiser's
+    surface without ``lr`` sets that surface's λ.) A test of what the constructor or a
+    first-built widget does, or one that changes the explorer in another way (a message
+    drawn by hand, a class attribute), makes its own (:func:`new_explorer`).
+    """
+    key = (cls, notation)
+    kw = {} if notation is None else {"notation": notation}
+    explorer = _SHARED.get(key)
+    if explorer is None:
+        explorer = _SHARED[key] = cls(**kw, **params)
+    else:
+        # the instance's controls: a notation may relabel them and change their defaults
+        explorer.update(**{n: s.initial for n, s in explorer.controls.items()})
+        if params:
+            explorer.update(**params)
+    return explorer
+
+
+def new_explorer(cls, *, notation=None, **params):
+    """A fresh ``cls(notation=notation, **params)``, for a test that needs one made now; it
+    becomes the shared one (:func:`shared_explorer`) if there is none yet."""
+    kw = {} if notation is None else {"notation": notation}
+    explorer = cls(**kw, **params)
+    _SHARED.setdefault((cls, notation), explorer)
+    return explorer

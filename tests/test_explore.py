@@ -36,6 +36,7 @@ from lecturekit.rng import default_rng
 from lecturekit.train import train
 
 from .references import dilate, rnn_jacobian_norms_written_out
+from .strategies import new_explorer, shared_explorer
 
 N_RANDOM = 20
 
@@ -116,7 +117,8 @@ def _structure(explorer):
 
 @pytest.fixture(scope="module", params=EXPLORERS, ids=lambda c: c.__name__)
 def explorer(request):
-    return request.param()
+    """The process's shared explorer of each class (each test sets every control it needs)."""
+    return shared_explorer(request.param)
 
 
 SWEEP_DPI = 40
@@ -508,7 +510,7 @@ def test_play_buttons_start_at_their_controls_value_and_follow_it():
                 continue
             grid = _grid_of(spec)
             value, other = grid[len(grid) // 2], grid[1]
-            e = cls(**{name: value})
+            e = new_explorer(cls, **{name: value})  # the widget built from a new one
             value = e.params[name]  # clamped to limits() (the conv explorer's output cells)
             assert value != spec.min
             assert e.widget is not None  # built
@@ -525,8 +527,8 @@ def test_play_buttons_start_at_their_controls_value_and_follow_it():
 
 
 def test_play_button_follows_a_narrowed_range():
-    e = explore.ConvArithmeticExplorer(size=5, kernel=3, position=8)
-    assert e.widget is not None  # built
+    e = new_explorer(explore.ConvArithmeticExplorer, size=5, kernel=3, position=8)
+    assert e.widget is not None  # built, from a new explorer
     play = e.views["position"].play
     assert play.value == 8 and play.max == 8
     e.inputs["stride"].value = 2  # four output cells
@@ -576,7 +578,7 @@ def test_messages_come_from_the_declared_list_and_other_exceptions_propagate():
 
 
 def test_sweep_check_rejects_a_message_that_is_not_declared():
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     text = e.update(size=2, kernel=4, padding=0, dilation=1, stride=1, transposed=False)["error"]
     assert declared(e, text)
     assert not declared(e, "the kernel (dilated size d*(F-1)+1 = 4) is larger than the padded "
@@ -622,7 +624,7 @@ def test_control_specs_validate_and_normalise():
 def test_controls_are_laid_out_label_above_with_room_for_the_track():
     from lecturekit.explore._controls import _PLAY_WIDTH, CONTROL_WIDTH, MIN_TRACK, STYLE
 
-    e = explore.OptimizerExplorer()
+    e = shared_explorer(explore.OptimizerExplorer)
     assert e.widget is not None  # built
     assert "lk-explorer" in e.widget._dom_classes and STYLE in [
         c.value for c in e.widget.children[0].children if hasattr(c, "value")]
@@ -644,7 +646,7 @@ def test_controls_are_laid_out_label_above_with_room_for_the_track():
 
 
 def test_describe_and_shown_say_what_the_page_should_show():
-    e = explore.NormAxesExplorer(kind="batch")
+    e = shared_explorer(explore.NormAxesExplorer, kind="batch")
     bundle = e._repr_mimebundle_()
     assert bundle and explore.Explorer.shown()[-1] is e
     d = e.describe()
@@ -656,7 +658,7 @@ def test_describe_and_shown_say_what_the_page_should_show():
     d = e.describe()
     assert d["params"]["kind"] == "instance" and d["code_params"]["kind"] == "batch"
     assert d["inactive"] == [] and d["widget_values"] == d["params"]
-    c = explore.ConvArithmeticExplorer()
+    c = shared_explorer(explore.ConvArithmeticExplorer)
     c.update(size=2, kernel=4)
     assert c.describe()["message"] and c.describe()["message_declared"]
     c.show_message("drawn by hand")
@@ -744,7 +746,7 @@ def test_norm_groups_match_the_lecture_sentences():
     # Instance Norm: for each B, C average H×W" (MLP lecture).
     from lecturekit.explore.norm import B, C, H, W
 
-    e = explore.NormAxesExplorer()
+    e = shared_explorer(explore.NormAxesExplorer)
     n_idx, c_idx = np.indices((B, C, H, W))[:2]
     for layout in ("NCHW", "NHWC"):
         for kind, groups, same in (
@@ -760,7 +762,7 @@ def test_norm_groups_match_the_lecture_sentences():
 
 
 def test_dropout_mean_over_masks_matches_the_test_output():
-    e = explore.DropoutExplorer()
+    e = shared_explorer(explore.DropoutExplorer)
     a = e.a
     for mode, p_means, p in (("inverted", "drop", 0.3), ("classic", "keep", 0.8),
                              ("classic", "drop", 0.5)):
@@ -777,7 +779,7 @@ def test_dropout_mean_over_masks_matches_the_test_output():
 
 
 def test_dropout_keep_probability_zero_is_a_message_not_an_exception():
-    e = explore.DropoutExplorer()
+    e = shared_explorer(explore.DropoutExplorer)
     ok = e.png
     r = e.update(p_means="keep", p=0.0)
     assert "keep_prob" in r["error"] and e.message == r["error"]
@@ -788,7 +790,7 @@ def test_dropout_keep_probability_zero_is_a_message_not_an_exception():
 def test_schedule_curves_follow_the_closed_forms():
     from lecturekit.explore.schedules import HORIZON
 
-    e = explore.ScheduleExplorer()
+    e = shared_explorer(explore.ScheduleExplorer)
     r = e.update(lr=0.1, factor=0.5, every=30, k=0.02, steps=100, floor=0.0, warmup=0)
     t = np.arange(HORIZON + 1)
     c = r["curves"]
@@ -813,7 +815,7 @@ def test_schedule_curves_follow_the_closed_forms():
     (dict(size=2, kernel=3, stride=2, transposed=True), 5),  # transposed, stride 2
 ])
 def test_conv_arithmetic_reproduces_the_lecture_pictures(params, m):
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     full = {**_defaults(type(e)), **params}
     r = e.update(**full)
     assert r["m"] == m and r["numbers"].endswith(f"= {m}")
@@ -828,7 +830,7 @@ def test_conv_arithmetic_reproduces_the_lecture_pictures(params, m):
 
 
 def test_conv_footprint_walks_the_output_in_row_major_order():
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     d, k, s = 2, 3, 2
     for position in range(9):
         r = e.update(size=7, kernel=k, padding=2, stride=s, dilation=d, transposed=False,
@@ -841,12 +843,12 @@ def test_conv_footprint_walks_the_output_in_row_major_order():
 
 
 def test_conv_floors_a_stride_that_does_not_divide_and_says_so():
-    r = explore.ConvArithmeticExplorer(size=6, kernel=3, stride=2).result
+    r = shared_explorer(explore.ConvArithmeticExplorer, size=6, kernel=3, stride=2).result
     assert r["m"] == 2 and "⌊" in r["numbers"]  # (6 - 3)/2 + 1 = 2.5 -> 2
 
 
 def test_conv_kernel_larger_than_padded_input_is_a_message_with_the_numbers():
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     r = e.update(size=2, kernel=4, padding=0, dilation=1, stride=1, transposed=False)
     assert "larger than the padded input" in r["error"]
     assert "(2 − 4 + 2·0)/1 + 1" in r["error"]
@@ -856,7 +858,7 @@ def test_conv_kernel_larger_than_padded_input_is_a_message_with_the_numbers():
 
 
 def test_conv_position_is_clamped_to_the_output_and_the_slider_follows():
-    e = explore.ConvArithmeticExplorer(size=5, kernel=3, position=8)
+    e = shared_explorer(explore.ConvArithmeticExplorer, size=5, kernel=3, position=8)
     assert e.params["position"] == 8
     assert e.widget is not None and e.inputs["position"].max == 8
     slider = e.inputs["position"]
@@ -900,8 +902,8 @@ def test_optimizer_explorer_paths_match_closed_form():
     # On f = (w1^2 + 20 w2^2)/2, GD from w0 contracts each coordinate by (1 - lr*h_i)
     # per step: a closed form independent of lecturekit.optim.
     lr = 0.0891251
-    r = explore.OptimizerExplorer().update(surface="quadratic", compare="all five", lr=lr,
-                                            gamma=0.5, gamma_ramp=False, batch=64, steps=50)
+    r = shared_explorer(explore.OptimizerExplorer, surface="quadratic", compare="all five", lr=lr,
+                        gamma=0.5, gamma_ramp=False, batch=64, steps=50).result
     t = np.arange(51)[:, None]
     expected = np.array([-4.5, 2.0]) * (1 - lr * np.array([1.0, 20.0])) ** t
     np.testing.assert_allclose(r["paths"]["GD"], expected, rtol=1e-10, atol=1e-12)
@@ -910,15 +912,15 @@ def test_optimizer_explorer_paths_match_closed_form():
     assert lr * 20 > 1.5 and lr * 20 < 3
     assert r["diverged"]["Nesterov"] is not None and r["diverged"]["momentum"] is None
     # a minibatch of 8 of N = 64 adds noise: SGD leaves GD's path from the first step
-    r8 = explore.OptimizerExplorer().peek(surface="quadratic", compare="GD vs SGD", lr=lr, batch=8,
-                                          steps=50)
+    r8 = shared_explorer(explore.OptimizerExplorer).peek(surface="quadratic", compare="GD vs SGD", lr=lr,
+                                                         batch=8, steps=50)
     np.testing.assert_allclose(r8["paths"]["GD"], expected, rtol=1e-10, atol=1e-12)
     assert np.all(np.abs(r8["paths"]["SGD"][1:] - r8["paths"]["GD"][1:]).max(axis=1) > 1e-6)
 
 
 
 def test_init_explorer_he_relu_keeps_variance_and_symmetric_inits_keep_units_equal():
-    e = explore.InitExplorer()
+    e = shared_explorer(explore.InitExplorer)
     r = e.update(init="kaiming_normal", activation="relu", depth=30, width=64)
     # Mean-field value of Var(z) under He + ReLU is 2 at every layer (finite width wanders).
     assert np.all((r["preact_var"] > 0.5) & (r["preact_var"] < 8))
@@ -932,7 +934,7 @@ def test_init_explorer_he_relu_keeps_variance_and_symmetric_inits_keep_units_equ
 
 
 def test_batchnorm_noise_matches_the_sampling_formulas():
-    e = explore.BatchNormNoiseExplorer()
+    e = shared_explorer(explore.BatchNormNoiseExplorer)
     for n in (2, 8, 64):
         r = e.update(batch=n, trainset="normal")
         pop = e.populations["normal"]
@@ -942,7 +944,7 @@ def test_batchnorm_noise_matches_the_sampling_formulas():
 
 
 def test_batchnorm_running_statistics_are_the_exponential_average_of_the_batches():
-    e = explore.BatchNormRunningExplorer()
+    e = shared_explorer(explore.BatchNormRunningExplorer)
     m, n, k = 0.2, 16, 25
     r = e.update(momentum=m, batch=n, steps=k)
     batches = _minibatches(e.x, n, 100, seed=n).T[:k]  # (k, n): the same batches, in order
@@ -958,7 +960,7 @@ def test_batchnorm_running_statistics_are_the_exponential_average_of_the_batches
 
 
 def test_l2_explorer_penalty_and_constraint_solutions_match_scipy():
-    e = explore.L2Explorer()
+    e = shared_explorer(explore.L2Explorer)
     X, y = e.X, e.y
     for lam in (0.01, 1.0, 30.0):
         r = e.update(lam=lam)
@@ -976,7 +978,7 @@ def test_l2_explorer_penalty_and_constraint_solutions_match_scipy():
 
 
 def test_sgd_noise_variance_follows_the_sampling_formulas_and_vanishes_at_full_batch():
-    e = explore.SGDNoiseExplorer()
+    e = shared_explorer(explore.SGDNoiseExplorer)
     g = 2 * e.x * (0.5 * e.x - e.y)  # per-sample gradients at omega = 0.5, written out
     s2 = g.var()
     N = len(g)
@@ -992,19 +994,19 @@ def test_sgd_noise_variance_follows_the_sampling_formulas_and_vanishes_at_full_b
 
 
 def test_conv_matrix_explorer_places_k1_where_the_notes_say_and_agrees_with_conv2d():
-    r = explore.ConvMatrixExplorer().update(size=3, kernel=2, stride=1, padding=0)
+    r = shared_explorer(explore.ConvMatrixExplorer, size=3, kernel=2, stride=1, padding=0).result
     # Lecture 3: (grad_k L)_1 = (grad_K L)_11 + _22 + _34 + _45 (1-based (row, col) of K).
     assert r["k1_positions"] == [(1, 1), (2, 2), (3, 4), (4, 5)]
     assert r["pattern"].shape == (4, 9)
     for params in ({}, {"size": 6, "kernel": 3, "stride": 2, "padding": 1}):
-        r = explore.ConvMatrixExplorer().update(**params)
+        r = shared_explorer(explore.ConvMatrixExplorer, **params).result
         assert max(r["diff_y"], r["diff_dx"], r["diff_dk"]) < 1e-12
 
 
 def test_pooling_explorer_shift_by_the_stride_rolls_the_pooled_map():
     from lecturekit.pool import max_pool2d
 
-    e = explore.PoolingShiftExplorer()
+    e = shared_explorer(explore.PoolingShiftExplorer)
     r0 = e.update(shift=0, kernel=2, stride=2, poolings=1)
     assert r0["fraction"] == 1.0
     np.testing.assert_array_equal(r0["pooled"], max_pool2d(r0["before"][None, None], 2)[0, 0])
@@ -1020,7 +1022,7 @@ def test_filters_explorer_output_is_the_cross_correlation_of_scipy():
     from lecturekit.filters import sample_image
 
     image = sample_image(step=STEP)
-    e = explore.FiltersExplorer()
+    e = shared_explorer(explore.FiltersExplorer)
     for name in ("sobel_x", "laplacian", "custom"):
         r = e.update(filter=name, kernel=((1.0, 0.0, 0.0), (0.0, -2.0, 0.0), (0.0, 0.0, 0.5)))
         ref = correlate(image, r["kernel"], mode="constant")
@@ -1030,7 +1032,7 @@ def test_filters_explorer_output_is_the_cross_correlation_of_scipy():
 def test_resnet_explorer_draws_both_stacks_of_the_depth_experiment():
     from lecturekit.explore.resnet import BATCH
 
-    e = explore.ResNetExplorer()
+    e = shared_explorer(explore.ResNetExplorer)
     r = e.update(depth=40, width=16, activation="sigmoid", init="xavier_normal",
                  quantity="input", seed=3)
     for residual, key in ((False, "plain"), (True, "residual")):
@@ -1048,7 +1050,7 @@ def test_resnet_explorer_draws_both_stacks_of_the_depth_experiment():
 
 def test_rnn_gradient_without_input_is_exactly_rho_to_the_distance():
     # h stays at 0, tanh'(0) = 1 and W_hh is rho times an orthogonal matrix: ||W_hh^k|| = rho^k.
-    e = explore.RNNGradientExplorer()
+    e = shared_explorer(explore.RNNGradientExplorer)
     for rho in (0.5, 1.0, 1.5):
         r = e.update(radius=rho, input_scale=0.0, steps=30)
         np.testing.assert_allclose(r["norms"], rho ** np.arange(31)[:, None] * np.ones((1, 4)),
@@ -1058,7 +1060,7 @@ def test_rnn_gradient_without_input_is_exactly_rho_to_the_distance():
 
 
 def test_lstm_memory_with_constant_gates_is_sigmoid_of_the_bias_to_the_t():
-    e = explore.LSTMMemoryExplorer()
+    e = shared_explorer(explore.LSTMMemoryExplorer)
     for b_f in (-1.0, 0.0, 3.0):
         r = e.update(forget_bias=b_f, weight_std=0.0, steps=40)
         f = 1 / (1 + np.exp(-b_f))
@@ -1074,7 +1076,7 @@ def test_training_explorer_trains_only_on_request_and_matches_train():
 
     settings = dict(optimizer="sgd", lr=0.1, schedule="constant", epochs=1, batch_size=128,
                     seed=7)
-    e = explore.TrainingExplorer(**settings)
+    e = shared_explorer(explore.TrainingExplorer, **settings)
     pending = e.result
     assert not pending["trained"] and "press Train" in e.status.get_text()
     np.testing.assert_array_equal(pending["before"],
@@ -1102,7 +1104,7 @@ def test_optimizer_explorer_ramp_length_follows_the_heavy_ball_recurrence():
     # Lecture 4's momentum mu_{t+1} = gamma_t mu_t - lr g_t, w_{t+1} = w_t + mu_{t+1}, with
     # gamma_t = 0.5 + 0.4 min(t, T)/T, written out here on f = (w1^2 + 20 w2^2)/2.
     lr, steps = 0.05, 40
-    e = explore.OptimizerExplorer()
+    e = shared_explorer(explore.OptimizerExplorer)
     for T in (1, 4, 30):
         r = e.update(surface="quadratic", compare="GD vs momentum", lr=lr, gamma_ramp=True,
                      ramp=T, steps=steps)
@@ -1120,7 +1122,7 @@ def test_optimizer_explorer_ramp_length_follows_the_heavy_ball_recurrence():
 def test_batchnorm_running_explorer_measures_test_mode_against_the_trainset_statistics():
     # The notes' test rule: normalise with the trainset's m_j, sigma_j^2. The reference, test and
     # train outputs, and their largest distances, written out with numpy.
-    e = explore.BatchNormRunningExplorer()
+    e = shared_explorer(explore.BatchNormRunningExplorer)
     for m, n, k in ((0.1, 16, 60), (1.0, 16, 60), (0.01, 8, 5)):
         r = e.update(momentum=m, batch=n, steps=k)
         b = _minibatches(e.x, n, 1, seed=1000 + n)[:, 0]
@@ -1140,7 +1142,7 @@ def test_sgd_noise_explorer_gd_path_is_the_closed_form_for_every_step_size():
     from lecturekit.objectives import make_least_squares
 
     x, y = make_least_squares(1000, rng=default_rng(9))
-    e = explore.SGDNoiseExplorer()
+    e = shared_explorer(explore.SGDNoiseExplorer)
     np.testing.assert_array_equal(e.x, x[:100])
     np.testing.assert_array_equal(e.y, y[:100])
     x, y = x[:100], y[:100]
@@ -1171,7 +1173,7 @@ def test_schedule_explorer_sliders_have_distinct_letters_and_name_their_argument
 def test_init_explorer_he_with_leaky_relu_keeps_the_preactivation_and_sigmoid_decays():
     from lecturekit.explore.init import SLOPE
 
-    e = explore.InitExplorer()
+    e = shared_explorer(explore.InitExplorer)
     r = e.update(init="kaiming_normal", activation="leaky_relu", depth=30, width=64)
     assert r["var_w"] == pytest.approx(2 / ((1 + SLOPE**2) * 64), rel=1e-12)
     # Mean field: Var z^{l+1} = n Var(w) E[g(z)^2] = (2/(1+a^2)) (1+a^2)/2 Var z^l = Var z^l = 2.
@@ -1186,7 +1188,7 @@ def test_init_explorer_he_with_leaky_relu_keeps_the_preactivation_and_sigmoid_de
 
 
 def test_dropout_keep_probability_one_is_reachable_and_drop_one_is_a_message():
-    e = explore.DropoutExplorer()
+    e = shared_explorer(explore.DropoutExplorer)
     spec = e.controls["p"]
     assert spec.min == 0.0 and spec.max == 1.0  # keep (0, 1] and drop [0, 1) both on the slider
     for mode in ("classic", "inverted"):
@@ -1213,7 +1215,7 @@ def _rnn_jacobian_norms_by_hand(activation, radius, input_scale, steps, seed):
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
 def test_rnn_gradient_explorer_for_each_rectify_matches_the_jacobians_written_out(activation):
-    e = explore.RNNGradientExplorer()
+    e = shared_explorer(explore.RNNGradientExplorer)
     r = e.update(activation=activation, radius=1.3, input_scale=0.7, steps=20, seed=2)
     ref = _rnn_jacobian_norms_by_hand(activation, 1.3, 0.7, 20, 2)
     np.testing.assert_allclose(r["norms"], ref, rtol=1e-9, atol=1e-300)
@@ -1223,7 +1225,7 @@ def test_rnn_gradient_explorer_for_each_rectify_matches_the_jacobians_written_ou
 
 
 def test_rnn_gradient_explorer_relu_ignores_the_input_scale_and_passes_nothing_without_input():
-    e = explore.RNNGradientExplorer()
+    e = shared_explorer(explore.RNNGradientExplorer)
     a = e.update(activation="relu", radius=1.5, input_scale=0.5, steps=40)
     b = e.update(activation="relu", radius=1.5, input_scale=2.0, steps=40)
     np.testing.assert_allclose(a["norms"], b["norms"], rtol=1e-10)  # ReLU is positively homogeneous
@@ -1235,10 +1237,10 @@ def test_rnn_gradient_explorer_relu_ignores_the_input_scale_and_passes_nothing_w
 def test_lstm_and_resnet_explorers_show_what_the_library_defaults_return():
     from lecturekit.rnn import memory_retention
 
-    e = explore.LSTMMemoryExplorer()
+    e = shared_explorer(explore.LSTMMemoryExplorer)
     r = e.update(forget_bias=5.0, weight_std=0.5, steps=100, seed=0)
     np.testing.assert_array_equal(r["lstm"], memory_retention(5.0, steps=100, rng=default_rng(0)))
-    e = explore.ResNetExplorer()
+    e = shared_explorer(explore.ResNetExplorer)
     r = e.update(depth=30, width=16, activation="tanh", init="xavier_normal", quantity="input",
                  seed=1)
     np.testing.assert_array_equal(
@@ -1250,11 +1252,11 @@ def test_lstm_and_resnet_explorers_show_what_the_library_defaults_return():
 def test_rnn_explorers_show_what_rnn_jacobian_norms_returns_with_its_defaults():
     from lecturekit.rnn import rnn_jacobian_norms
 
-    r = explore.RNNGradientExplorer().peek(activation="sigmoid", radius=1.4, input_scale=0.7,
+    r = shared_explorer(explore.RNNGradientExplorer).peek(activation="sigmoid", radius=1.4, input_scale=0.7,
                                            steps=30, seed=5)
     np.testing.assert_array_equal(r["norms"], rnn_jacobian_norms(
         1.4, steps=30, rng=default_rng(5), input_scale=0.7, activation="sigmoid"))
-    r = explore.LSTMMemoryExplorer().peek(radius=1.2, seed=2, steps=50)
+    r = shared_explorer(explore.LSTMMemoryExplorer).peek(radius=1.2, seed=2, steps=50)
     norms = rnn_jacobian_norms(1.2, steps=100, rng=default_rng(2))  # a loss at step T = 100
     np.testing.assert_allclose(r["rnn"], np.exp(np.log(norms).mean(axis=1))[:51], rtol=1e-12)
 
@@ -1271,7 +1273,7 @@ def test_conv_arithmetic_output_padding_grid_is_the_adjoint_of_the_strided_convo
         size, kernel, padding, stride, dilation, o):
     from lecturekit.conv import conv2d
 
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     r = e.update(size=size, kernel=kernel, padding=padding, stride=stride, dilation=dilation,
                  transposed=True, output_padding=o, position=0)
     m = r["m"]
@@ -1301,7 +1303,7 @@ def test_conv_arithmetic_output_padding_grid_is_the_adjoint_of_the_strided_convo
 
 
 def test_conv_arithmetic_output_padding_is_pinned_below_max_stride_dilation_and_off_when_direct():
-    e = explore.ConvArithmeticExplorer(size=2, kernel=3, stride=2, transposed=True,
+    e = shared_explorer(explore.ConvArithmeticExplorer, size=2, kernel=3, stride=2, transposed=True,
                                        output_padding=1)
     assert e.params["output_padding"] == 1 and e.result["m"] == 6
     assert e.widget is not None and e.inputs["output_padding"].max == 1
@@ -1323,8 +1325,8 @@ def test_conv_matrix_explorer_dilation_is_the_matrix_of_the_spread_out_kernel(
         size, kernel, stride, padding, dilation):
     from scipy.signal import correlate2d
 
-    r = explore.ConvMatrixExplorer().update(size=size, kernel=kernel, stride=stride,
-                                            padding=padding, dilation=dilation)
+    r = shared_explorer(explore.ConvMatrixExplorer, size=size, kernel=kernel, stride=stride,
+                        padding=padding, dilation=dilation).result
     assert "error" not in r and max(r["diff_y"], r["diff_dx"], r["diff_dk"]) < 1e-12
     span = dilation * (kernel - 1) + 1
     m = (size - span + 2 * padding) // stride + 1
@@ -1341,7 +1343,7 @@ def test_conv_matrix_explorer_dilation_is_the_matrix_of_the_spread_out_kernel(
 
 
 def test_conv_matrix_explorer_dilated_kernel_too_large_is_a_message_with_f_prime():
-    e = explore.ConvMatrixExplorer()
+    e = shared_explorer(explore.ConvMatrixExplorer)
     r = e.update(size=3, kernel=3, stride=1, padding=0, dilation=3)
     assert "F' = 3·(3 − 1) + 1 = 7" in r["error"] and e.message == r["error"]
 
@@ -1352,7 +1354,7 @@ def test_notebook_display_is_the_live_widget_plus_a_snapshot_for_static_views():
 
     import PIL.Image
 
-    e = explore.ConvArithmeticExplorer()
+    e = shared_explorer(explore.ConvArithmeticExplorer)
     bundle = e._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
     assert "ConvArithmeticExplorer" in bundle["text/plain"]
@@ -1369,7 +1371,7 @@ def test_notebook_display_is_the_live_widget_plus_a_snapshot_for_static_views():
 def test_init_explorer_taper_fan_in_keeps_forward_fan_out_backward():
     from lecturekit.explore.init import layer_widths
 
-    e = explore.InitExplorer()
+    e = shared_explorer(explore.InitExplorer)
     widths = layer_widths(64, 0.125, 30)
     assert (widths[0], widths[-1], len(widths)) == (64, 8, 31)
     assert np.all(np.diff(widths) <= 0)
@@ -1402,14 +1404,14 @@ def test_init_explorer_widening_networks_end_at_the_chosen_width():
 
     w = layer_widths(64, 4, 30)
     assert (w[0], w[-1]) == (16, 64) and np.all(np.diff(w) >= 0)
-    r = explore.InitExplorer().update(init="kaiming_normal", activation="relu", taper=4,
-                                      mode="fan_in", width=32)
+    r = shared_explorer(explore.InitExplorer, init="kaiming_normal", activation="relu", taper=4,
+                        mode="fan_in", width=32).result
     assert (r["widths"][0], r["widths"][-1]) == (8, 32)
     assert r["expected_backward_var"][0] == pytest.approx(4.0, rel=1e-12)  # n_L / n_0
 
 
 def test_optimizer_explorer_eps_moves_adam_from_normalised_steps_to_plain_gradient_steps():
-    e = explore.OptimizerExplorer()
+    e = shared_explorer(explore.OptimizerExplorer)
     lr = 0.0891251
     common = dict(surface="quadratic", compare="GD vs Adam", lr=lr, steps=5)
     g1 = np.array([1.0, 20.0]) * np.array([-4.5, 2.0])  # the gradient at the start

@@ -57,3 +57,49 @@ def test_sleeping_twice_or_before_the_first_frame_is_harmless():
     frames = _render.FrameRenderer(Figure(figsize=(1, 1), dpi=20))
     frames.sleep()  # nothing drawn yet: nothing to let go of
     assert frames.draw().shape == (20, 20, 4)
+
+
+def _pixels(png):
+    import io
+
+    import PIL.Image
+
+    return np.asarray(PIL.Image.open(io.BytesIO(png)))
+
+
+@pytest.mark.parametrize("name", ["ConvArithmeticExplorer", "BatchNormRunningExplorer",
+                                  "PoolingShiftExplorer", "InitExplorer", "OptimizerExplorer"])
+def test_glyphs_drawn_from_the_cache_are_the_glyphs_matplotlib_renders(name, monkeypatch):
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    from lecturekit import explore
+
+    cls = getattr(explore, name)
+    rng = np.random.default_rng(1)
+    states = [{n: s.sample(rng) for n, s in cls.controls.items()} for _ in range(2)]
+    states += states[:1]  # every glyph of this one now from the cache
+
+    def frames():
+        e = cls()
+        pictures = [e.png]
+        for params in states:
+            e.update(**params)
+            pictures.append(e.png)
+        return pictures
+
+    cached = frames()
+    monkeypatch.setattr(_render, "_glyph_renderer", lambda: RendererAgg)
+    for params, a, b in zip([{}] + states, cached, frames(), strict=True):
+        assert np.array_equal(_pixels(a), _pixels(b)), params
+
+
+def test_a_message_is_wrapped_only_when_a_line_is_wider_than_the_figure():
+    e = ScheduleExplorer()
+    e._frames.show_message("a short message")
+    assert not e._frames._message.get_wrap()
+    e._frames.show_message("too long " * 60)
+    assert e._frames._message.get_wrap()
+    frame = e._frames.draw()
+    assert frame.shape[:2] == (round(e.fig.bbox.height), round(e.fig.bbox.width))
+    e._frames.show_message(None)
+    assert not e._frames._message.get_wrap()

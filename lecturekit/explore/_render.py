@@ -56,9 +56,10 @@ import numpy as np
 import PIL.Image
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, Tick
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
@@ -154,6 +155,70 @@ TEXT_CACHE_BYTES = 4 * 2**20
 """Bytes of rendered texts kept per figure for reuse (:meth:`FrameRenderer._rendered_text`)."""
 
 
+GLYPHS = 8192
+"""Glyph bitmaps kept, for every figure (:class:`_GlyphCachingRenderer`): a few hundred
+glyphs at a few sizes, each at up to 64 x 64 sub-pixel offsets in use, about 0.5 kB each."""
+
+_glyphs = OrderedDict()  # (font, size, dpi, glyph, flags, antialiased, sub-pixel x, y) -> bitmap
+
+
+class _GlyphCachingRenderer(RendererAgg):
+    """The Agg renderer of the offscreen texts, with each glyph's bitmap rendered once.
+
+    Matplotlib 3.11 draws text glyph by glyph, each rendered by FreeType (about 0.1 ms):
+    a 40-character title costs ~10 ms. A glyph's bitmap depends only on its font, size,
+    the flags and where it falls within a pixel (a 26.6 fixed-point place, so 64 × 64
+    sub-pixel offsets); moved by whole pixels it is the same bitmap, moved. So the same
+    bitmaps reach ``draw_text_image`` as in :meth:`RendererAgg._draw_text_glyphs_and_boxes`,
+    which this follows; rotated, slanted or stretched glyphs and boxes (mathtext's rules)
+    are drawn as there.
+    """
+
+    def _draw_text_glyphs_and_boxes(self, gc, x, y, angle, glyphs, boxes):
+        glyphs = list(glyphs)
+        if angle % 360 != 0 or any(g[3] != 0 or g[4] != 1 for g in glyphs):
+            return super()._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, boxes)
+        load_flags = get_hinting_flag()
+        antialiased = gc.get_antialiased()
+        identity = np.array([[0x10000, 0], [0, 0x10000]])
+        for font, size, glyph_index, _, _, dx, dy in glyphs:  # dy is upwards
+            gx, gy = round(0x40 * (x + dx)), round(0x40 * (self.height - y + dy))
+            key = (font.fname, font.face_index, size, self.dpi, glyph_index, load_flags,
+                   antialiased, gx & 63, gy & 63)
+            cached = _glyphs.get(key)
+            if cached is None:
+                font.set_size(size, self.dpi)
+                font._set_transform(identity, [gx & 63, gy & 63])  # the sub-pixel offset only
+                bitmap = font._render_glyph(glyph_index, load_flags, self.mode[bool(antialiased)])
+                buffer = np.array(bitmap.buffer)
+                if not antialiased:
+                    buffer *= 0xff
+                cached = _glyphs[key] = (buffer, bitmap.left, bitmap.top)
+                if len(_glyphs) > GLYPHS:
+                    _glyphs.popitem(last=False)
+            buffer, left, top = cached
+            # draw_text_image's y is downwards & the bitmap bottom side.
+            self._renderer.draw_text_image(
+                buffer, left + (gx >> 6), int(self.height) - (top + (gy >> 6)) + buffer.shape[0],
+                0, gc)
+        if boxes:
+            super()._draw_text_glyphs_and_boxes(gc, x, y, angle, (), boxes)
+
+
+def _glyph_renderer():
+    """:class:`_GlyphCachingRenderer` where matplotlib draws text glyph by glyph with the
+    private calls it follows (3.11), else matplotlib's own renderer (the same pixels, slower)."""
+    try:
+        from matplotlib.ft2font import RenderMode
+    except ImportError:
+        return RendererAgg
+    if not (hasattr(RendererAgg, "_draw_text_glyphs_and_boxes")
+            and hasattr(FT2Font, "_render_glyph") and hasattr(FT2Font, "_set_transform")):
+        return RendererAgg
+    _GlyphCachingRenderer.mode = {True: RenderMode.NORMAL, False: RenderMode.MONO}
+    return _GlyphCachingRenderer
+
+
 def _static_artists(fig):
     """Every artist of the figure that is part of the cached background."""
     stack = [fig]
@@ -229,6 +294,7 @@ class FrameRenderer:
         self._asleep = False  # True after sleep(), until the next frame
         self._backgrounds = OrderedDict()  # axis limits -> compressed background, oldest first
         self._offscreen = None
+        self._measurer = None  # a one-pixel renderer, for the message's line widths
         self._text_patches = {}  # text -> (its anchor on screen, its rendered patch)
         self._rendered = OrderedDict()  # what a text draws -> its patch (_rendered_text)
         self._rendered_bytes = 0
@@ -249,6 +315,22 @@ class FrameRenderer:
         """Draw ``text`` in place of the data (a blank figure) from now on, or stop (``None``)."""
         self.message = text
         self._message.set_text(text or "")
+        # Wrapped only if a line is wider than the figure: matplotlib's wrapping measures
+        # each line once per word (~20 ms for a three-line message), and an unwrapped text
+        # is rendered once per content (_text_key).
+        self._message.set_wrap(bool(text) and self._too_wide(text))
+
+    def _too_wide(self, text):
+        """Whether a line of ``text``, in the message's font, is wider than the figure."""
+        if "$" in text:
+            return True  # mathtext: left to matplotlib's wrapping
+        if self._measurer is None:
+            self._measurer = RendererAgg(1, 1, self.fig.dpi)  # only its text metrics are used
+        font = self._message.get_fontproperties()
+        with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as the frames are drawn
+            widths = [self._measurer.get_text_width_height_descent(line, font, False)[0]
+                      for line in text.split("\n")]
+        return max(widths) > self.fig.bbox.width
 
     def png(self):
         """Draw a frame; return it as PNG bytes (RGB, at the figure's dpi)."""
@@ -413,7 +495,8 @@ class FrameRenderer:
         so it holds only what is inside (right for this place only).
         """
         if self._offscreen is None:
-            self._offscreen = _share_math_parser(RendererAgg(shape[1], shape[0], self.fig.dpi))
+            self._offscreen = _share_math_parser(
+                _glyph_renderer()(shape[1], shape[0], self.fig.dpi))
             self._dirty = None
         layer = np.asarray(self._offscreen.buffer_rgba())
         if self._dirty is not None:  # clear what the last text drew (a full clear is slower)

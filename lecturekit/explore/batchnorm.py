@@ -27,7 +27,7 @@ import numpy as np
 
 from ..norm import BatchNorm, batch_norm, batch_stats
 from ..rng import default_rng
-from ._axes import FONT
+from ._axes import FONT, TextRow
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
 from ._notation import letters, relabel
@@ -165,6 +165,26 @@ class BatchNormNoiseExplorer(Explorer):
                              f"{100 * r['outside_v']:.1f}%")
 
 
+def _running_stats(batches, momentum):
+    """Running mean and variance of :class:`BatchNorm` (starting at 0 and 1) after each of the
+    training minibatches, the columns of ``batches`` (N_batch, steps): two arrays (steps + 1,).
+
+    Each batch's mean and biased variance as :func:`lecturekit.norm.batch_stats` computes
+    them for one (N_batch, 1) batch: a mean over N_batch contiguous values (so the same
+    pairwise summation); then the updates of ``BatchNorm.forward`` in the same order.
+    """
+    rows = np.ascontiguousarray(batches.T)  # (steps, N_batch): one batch per row
+    mu = rows.mean(axis=1)
+    var = ((rows - mu[:, None]) ** 2).mean(axis=1)
+    n = rows.shape[1]
+    unbiased = var * n / (n - 1)
+    mean, variance = [np.float64(0.0)], [np.float64(1.0)]
+    for m, v in zip(mu, unbiased, strict=True):
+        mean.append((1 - momentum) * mean[-1] + momentum * m)
+        variance.append((1 - momentum) * variance[-1] + momentum * v)
+    return np.array(mean), np.array(variance)
+
+
 @register
 class BatchNormRunningExplorer(Explorer):
     r"""Running mean and variance over training steps; test and train mode against the trainset's.
@@ -218,14 +238,34 @@ class BatchNormRunningExplorer(Explorer):
         (self.points,) = ax.plot([], [], "o", color="#31a354", ms=6,
                                  label="test mode (running)")
         ax.legend(loc="lower right", fontsize=FONT - 4, framealpha=0.9, handletextpad=0.3)
-        # The rule changes only with the momentum; the short numbers with every step.
-        self.title = fig.text(0.06, 0.92, "", fontsize=FONT + 1)
-        self.after = fig.text(0.55, 0.92, "", fontsize=FONT + 1)
-        self.gap = ax.text(0.03, 0.97, "", transform=ax.transAxes, ha="left", va="top",
-                           fontsize=FONT - 2)
+        # The rule changes only with the momentum; the short numbers with every step. Each
+        # number is a text of its own (TextRow): the words around it are rendered once.
+        self.title = TextRow(fig, 0.06, 0.92, 5, fontsize=FONT + 1)
+        self.after = TextRow(fig, 0.55, 0.92, 6, fontsize=FONT + 1)
+        # The distances' block in the top left corner of the axes, one line per text.
+        x0, y0, width, height = ax.get_position().bounds
+        x, y = x0 + 0.03 * width, y0 + 0.97 * height
+        step = (FONT - 2) * 1.2 / 72 / fig.get_figheight()  # one line, as a figure fraction
+        fig.text(x, y, "max distance from the diagonal", va="top", fontsize=FONT - 2)
+        self.gap = [TextRow(fig, x, y - i * step, 2, va="top", fontsize=FONT - 2)
+                    for i in (1, 2)]
 
     def _history(self, momentum, batch, steps):
         """Running mean and variance after training steps 0..steps (memoised).
+
+        A shorter run is a prefix of a longer one (the same batches in the same order),
+        so the whole run of :data:`STEPS_MAX` steps is computed once per momentum and
+        batch size: every batch's statistics at once, then the two running averages, as
+        :meth:`lecturekit.norm.BatchNorm.forward` updates them (the same operations in
+        the same order, so the same bits as :meth:`_history_reference`).
+        """
+        mean, var = self.memo((momentum, batch), lambda: _running_stats(
+            _minibatches(self.x, batch, STEPS_MAX, seed=batch), momentum), size=32)
+        return mean[:steps + 1].copy(), var[:steps + 1].copy()
+
+    def _history_reference(self, momentum, batch, steps):
+        """Running mean and variance after training steps 0..steps: :class:`BatchNorm`, one step
+        at a time (memoised): the readable code that :meth:`_history` is checked against.
 
         A shorter run is a prefix of a longer one (the same batches in the same
         order), so a run is only ever extended: moving the steps slider back and
@@ -237,7 +277,7 @@ class BatchNormRunningExplorer(Explorer):
             batches = _minibatches(self.x, batch, STEPS_MAX, seed=batch).T[..., None]
             return bn, batches, [bn.running_mean[0]], [bn.running_var[0]]
 
-        bn, batches, mean, var = self.memo((momentum, batch), start, size=32)
+        bn, batches, mean, var = self.memo(("reference", momentum, batch), start, size=32)
         while len(mean) <= steps:
             bn.forward(batches[len(mean) - 1])  # training mode: updates the running statistics
             mean.append(bn.running_mean[0])
@@ -268,9 +308,10 @@ class BatchNormRunningExplorer(Explorer):
         ref = np.clip(r["ref_out"], *self.lim_ref)
         self.points.set_data(ref, np.clip(r["test_out"], *self.lim_out))
         self.train_points.set_data(ref, np.clip(r["train_out"], *self.lim_out))
-        self.title.set_text(
-            f"running = (1 − {r['momentum']:.2f})·running + {r['momentum']:.2f}·batch")
-        self.after.set_text(f"after {r['steps']} steps: mean {r['running_mean'][-1]:.2f}, "
-                            f"variance {r['running_var'][-1]:.2f}")
-        self.gap.set_text(f"max distance from the diagonal\n"
-                          f"test mode: {r['max_error']:.2f}\ntrain mode: {r['train_error']:.2f}")
+        momentum = f"{r['momentum']:.2f}"
+        self.title.set_pieces("running = (1 − ", momentum, ")·running + ", momentum, "·batch")
+        self.after.set_pieces("after ", str(r["steps"]), " steps: mean ",
+                              f"{r['running_mean'][-1]:.2f}", ", variance ",
+                              f"{r['running_var'][-1]:.2f}")
+        self.gap[0].set_pieces("test mode: ", f"{r['max_error']:.2f}")
+        self.gap[1].set_pieces("train mode: ", f"{r['train_error']:.2f}")

@@ -42,7 +42,7 @@ from .._checks import check_int, check_positive
 from ..init import weight_variance
 from ..propagation import expected_variances, signal_propagation
 from ..rng import default_rng
-from ._axes import FONT, fmt, set_lims
+from ._axes import FONT, TextRow, fmt, set_lims
 from ._controls import Choice, Slider, Toggle
 from ._explorer import Explorer, register
 
@@ -149,8 +149,9 @@ class InitExplorer(Explorer):
         # The scheme's mathtext changes only with the init; the numbers beside it are plain
         # text (re-parsing mathtext on every frame would cost tens of ms).
         self.scheme = fig.text(0.02, 0.925, "", fontsize=FONT + 2)
-        self.weights = fig.text(0.02, 0.86, "", fontsize=FONT)
-        self.numbers = fig.text(0.02, 0.8, "", fontsize=FONT - 1)
+        # Lines in pieces (TextRow): a move re-renders the numbers it changes, not the line.
+        self.weights = TextRow(fig, 0.02, 0.86, 10, fontsize=FONT)
+        self.numbers = TextRow(fig, 0.02, 0.8, 12, fontsize=FONT - 1)
         fig.text(0.99, 0.01, "dotted: the value the variance argument predicts (mean field);"
                  "  values beyond an axis are drawn on its edge", ha="right",
                  fontsize=FONT - 4, color="0.4")
@@ -232,24 +233,25 @@ class InitExplorer(Explorer):
             self.bwd_spread.set_data([], [])
             self.bwd_note.set_text("the forward pass overflowed:\nno backward pass")
         self.scheme.set_text(r["scheme"])
-        weights = {"normal": f"std = {r['std']:.3g},   ", "constant": f"c = {r['std']:.3g},   "}
-        weights = weights.get(r["init"], "")
+        weights = {"normal": ("std = ", f"{r['std']:.3g}", ",   "),
+                   "constant": ("c = ", f"{r['std']:.3g}", ",   ")}.get(r["init"], ())
         if r["activation"] == "leaky_relu":
-            weights = f"a = {SLOPE},   " + weights
+            weights = ("a = ", f"{SLOPE}", ",   ") + weights
         widths = r["widths"]
         if r["init"] in ("zeros", "constant"):
-            weights += "every unit of a layer is the same"
+            weights += ("every unit of a layer is the same",)
         elif widths[0] == widths[-1]:
-            weights += f"n · Var(w) = {r['gain']:.3g}"
+            weights += ("n · Var(w) = ", f"{r['gain']:.3g}")
         else:  # layer 1's factors; a geometric taper gives every layer about the same
-            weights += f"layer 1: n_in·Var(w) = {r['gain']:.3g}, n_out·Var(w) = {r['gain_out']:.3g}"
-        self.weights.set_text(weights)
+            weights += ("layer 1: n_in·Var(w) = ", f"{r['gain']:.3g}", ", n_out·Var(w) = ",
+                        f"{r['gain_out']:.3g}")
+        self.weights.set_pieces(*weights)
         last = r["depth"] - 1
         back = fmt(r["backward_var"][0]) if r["backward_computed"] else "—"
         equal = "all units equal" if r["units_equal"] else "units differ"
-        shape = (f"widths {widths[0]} → {widths[-1]}" if widths[0] != widths[-1]
-                 else f"width {widths[0]}")
-        self.numbers.set_text(f"{shape};  layer L = {r['depth']}:  "
-                              f"Var(a) = {fmt(r['forward_var'][last])}"
-                              f",  Var(z) = {fmt(r['preact_var'][last])}"
-                              f";  layer 1: Var(∂L/∂x) = {back};  {equal}")
+        shape = (("widths ", f"{widths[0]} → {widths[-1]}") if widths[0] != widths[-1]
+                 else ("width ", f"{widths[0]}"))
+        self.numbers.set_pieces(*shape, ";  layer L = ", str(r["depth"]), ":  Var(a) = ",
+                                fmt(r["forward_var"][last]), ",  Var(z) = ",
+                                fmt(r["preact_var"][last]), ";  layer 1: Var(∂L/∂x) = ", back,
+                                f";  {equal}")

@@ -42,7 +42,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from ..conv import conv_output_size
 from ..datasets import load_digits
 from ..pool import avg_pool2d, max_pool2d
-from ._axes import FONT
+from ._axes import FONT, TextRow
 from ._controls import Choice, Slider
 from ._explorer import Explorer, register
 
@@ -189,8 +189,9 @@ class PoolingShiftExplorer(Explorer):
         self.curve_ax.legend(loc="lower center", bbox_to_anchor=(0.42, 1.18), ncol=3,
                              fontsize=FONT - 4, frameon=False, handlelength=1.2,
                              columnspacing=0.6, handletextpad=0.3)  # above: the curves fill it
-        self.title = fig.text(0.01, 0.91, "", fontsize=FONT + 1)
-        self.numbers = fig.text(0.009, 0.025, "", fontsize=FONT)
+        # Lines in pieces (TextRow): a move re-renders the few words and numbers it changes.
+        self.title = TextRow(fig, 0.01, 0.91, 10, fontsize=FONT + 1)
+        self.numbers = TextRow(fig, 0.009, 0.025, 8, fontsize=FONT)
 
     messages = {
         "window_too_big": "Pooling F = {k}, S = {s} twice: {side}×{side} → {first}×{first} "
@@ -236,9 +237,11 @@ class PoolingShiftExplorer(Explorer):
         times = "twice" if r["poolings"] == 2 else "once"
         pixels = "pixel" if abs(r["shift"]) == 1 else "pixels"
         f = r["kernel"]
-        self.title.set_text(f"shift k = {r['shift']}: {abs(r['shift'])} {pixels} {direction};  "
-                            f"{r['pool']} pool {f}×{f}, stride {r['stride']}, {times}:  "
-                            f"{SIDE}×{SIDE} → {m}×{m}")
-        self.numbers.set_text(f"{r['pool']} pool: {r['same']} of {r['active']} non-zero cells "
-                              f"unchanged ({100 * r['fraction']:.0f} %, changed ones outlined); "
-                              f"change {r['relative_change']:.2f}")
+        self.title.set_pieces("shift k = ", str(r["shift"]), ": ",
+                              f"{abs(r['shift'])} {pixels} {direction};  ", f"{r['pool']} pool ",
+                              f"{f}×{f}", ", stride ", str(r["stride"]),
+                              f", {times}:  {SIDE}×{SIDE} → ", f"{m}×{m}")
+        self.numbers.set_pieces(f"{r['pool']} pool: ", str(r["same"]), " of ", str(r["active"]),
+                                " non-zero cells unchanged (", f"{100 * r['fraction']:.0f}",
+                                " %, changed ones outlined); change ",
+                                f"{r['relative_change']:.2f}")

@@ -27,7 +27,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgb
 
 from ..conv_steps import receptive_field_gradient
-from ._axes import FONT
+from ._axes import FONT, TextRow
 from ._controls import Slider
 from ._explorer import Explorer, register
 from .conv_steps import put
@@ -43,9 +43,14 @@ _FIELD = to_rgb("#c6dbef")
 
 def _closed_form_terms(layers, kernel, stride, dilation):
     """The closed form's sum written out: '1 + 2·1·1 + 2·1·2 = 7' (F − 1, d, S^(l−1))."""
-    terms = [f"{kernel - 1}·{dilation}·{stride ** l}" for l in range(layers)]
+    return "".join(_closed_form_pieces(layers, kernel, stride, dilation))
+
+
+def _closed_form_pieces(layers, kernel, stride, dilation):
+    """:func:`_closed_form_terms` in pieces, one per term: ('1', ' + 2·1·1', ' + 2·1·2', ' = 7')."""
+    terms = [f" + {kernel - 1}·{dilation}·{stride ** l}" for l in range(layers)]
     total = 1 + sum((kernel - 1) * dilation * stride ** l for l in range(layers))
-    return "1 + " + " + ".join(terms) + f" = {total}"
+    return ("1", *terms, f" = {total}")
 
 
 @register
@@ -86,10 +91,11 @@ class ReceptiveFieldExplorer(Explorer):
         self.units = self.ax_pyr.scatter([], [], s=20, zorder=3)
         self.layer_labels = [self.ax_pyr.text(-0.01, 0, "", ha="right", va="center",
                                               fontsize=FONT - 2) for _ in range(MAX_LAYERS + 1)]
-        self.closed = fig.text(0.01, 0.955, "", ha="left", va="top", fontsize=FONT)
-        self.measured = fig.text(0.01, 0.87, "", ha="left", va="top", fontsize=FONT)
-        self.map_title = fig.text(0.01, 0.765, "", ha="left", va="bottom", fontsize=FONT - 1)
-        self.pyr_title = fig.text(0.40, 0.765, "", ha="left", va="bottom", fontsize=FONT - 1)
+        # Lines in pieces (TextRow): a move re-renders only the numbers it changes.
+        self.closed = TextRow(fig, 0.01, 0.955, MAX_LAYERS + 3, va="top", fontsize=FONT)
+        self.measured = TextRow(fig, 0.01, 0.87, 7, va="top", fontsize=FONT)
+        self.map_title = TextRow(fig, 0.01, 0.765, 2, va="bottom", fontsize=FONT - 1)
+        self.pyr_title = TextRow(fig, 0.40, 0.765, 8, va="bottom", fontsize=FONT - 1)
 
     def compute(self, *, layers, kernel, stride, dilation, position):
         row, col = divmod(position, OUTPUTS)
@@ -101,7 +107,8 @@ class ReceptiveFieldExplorer(Explorer):
         seen = [g.any(axis=0) for g in p.grads]
         return {"pattern": p, "seen": seen, "row": row, "col": col, "layers": layers,
                 "kernel": kernel, "stride": stride, "dilation": dilation,
-                "terms": _closed_form_terms(layers, kernel, stride, dilation)}
+                "terms": _closed_form_terms(layers, kernel, stride, dilation),
+                "term_pieces": _closed_form_pieces(layers, kernel, stride, dilation)}
 
     def draw(self, r):
         p, layers = r["pattern"], r["layers"]
@@ -147,13 +154,15 @@ class ReceptiveFieldExplorer(Explorer):
         self.units.set_offsets(np.column_stack([np.concatenate(xs), np.concatenate(ys)]))
         self.units.set_facecolors(np.concatenate(colours))
         self.units.set_sizes([min(40.0, max(2.0, (380.0 / n) ** 2 * 0.35))])
-        put(self.closed, f"closed form:  r_L = 1 + Σ_l (F − 1)·d·S^(l−1) = {r['terms']}")
+        self.closed.set_pieces("closed form:  r_L = 1 + Σ_l (F − 1)·d·S^(l−1) = ",
+                               *r["term_pieces"])
         holes = p.count < p.side * p.side
         agree = "✓ equal" if p.side == p.closed_form else "✗ differ"
-        put(self.measured, f"from ∂y/∂x ≠ 0 (conv2d_backward):  box {p.side} × {p.side}, "
-            f"{p.count} inputs seen" + (f" — holes: {p.side * p.side - p.count} unseen" if holes
-                                        else "") + f"   {agree}",
-            color="#006d2c" if p.side == p.closed_form else "#b22222")
-        put(self.map_title, f"∂y/∂x over the input, {n}×{n}")
-        put(self.pyr_title, f"along one row, layer by layer: L = {layers}, F = {r['kernel']}, "
-            f"S = {r['stride']}, d = {r['dilation']}")
+        self.measured.set_pieces(
+            "from ∂y/∂x ≠ 0 (conv2d_backward):  box ", f"{p.side} × {p.side}", ", ", str(p.count),
+            " inputs seen", f" — holes: {p.side * p.side - p.count} unseen" if holes else "",
+            f"   {agree}", color="#006d2c" if p.side == p.closed_form else "#b22222")
+        self.map_title.set_pieces("∂y/∂x over the input, ", f"{n}×{n}")
+        self.pyr_title.set_pieces("along one row, layer by layer: L = ", str(layers), ", F = ",
+                                  str(r["kernel"]), ", S = ", str(r["stride"]), ", d = ",
+                                  str(r["dilation"]))
