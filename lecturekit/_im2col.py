@@ -126,6 +126,12 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
+def scratch(name, shape, dtype):
+    """A per-thread buffer called ``name``, reused between calls, as an array of ``shape``
+    and ``dtype`` (its contents undefined); one of more than KEEP_BYTES is fresh."""
+    return _scratch.take(name, shape, dtype)
+
+
 class _Blocks(NamedTuple):
     """``B`` output rows per im2col column, reading ``R`` input rows ``row_step`` apart."""
 

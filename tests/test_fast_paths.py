@@ -7,6 +7,7 @@ batch norm and the LSTM within 1e-12.
 """
 
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -191,6 +192,104 @@ def test_batch_norm_values_too_far_apart_still_take_the_rescaled_path():
     assert np.isfinite(dx).all() and np.isfinite(dgamma).all()
 
 
+@st.composite
+def ill_conditioned_norm_problems(draw):
+    """Batches whose channel means are up to 1e7 standard deviations: the rounding of the
+    mean is amplified by |mu| / sigma, so only numpy's own mean matches the readable code."""
+    layout = draw(st.sampled_from(["ND", "NCHW", "NHWC"]))
+    N, C = draw(st.integers(2, 40)), draw(st.integers(1, 6))
+    H, W = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    shape = {"ND": (N, C), "NCHW": (N, C, H, W), "NHWC": (N, H, W, C)}[layout]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    offset = draw(st.sampled_from([-1e4, -2.0, 0.0, 0.5, 1e3, 1e4]))
+    x = rng.normal(size=shape) * draw(st.sampled_from([1e-3, 0.1, 1.0, 100.0])) + offset
+    return x, rng.normal(size=C), rng.normal(size=C), rng.normal(size=shape), layout
+
+
+def _readable_batch_norm(x, gamma, beta, dout, layout):
+    axes = norm.norm_axes("batch", layout)
+    param_axes = (norm._CHANNEL_AXIS[layout],)
+    g = norm._param(gamma, "gamma", x, param_axes)
+    b = norm._param(beta, "beta", x, param_axes)
+    grads = norm._backward_readable(dout, x, g, axes, param_axes, 1e-5)
+    return norm._forward_readable(x, g, b, axes, 1e-5), grads
+
+
+@FEW
+@given(problem=ill_conditioned_norm_problems())
+def test_batch_norm_fast_path_matches_the_readable_code_far_from_zero_mean(problem):
+    x, gamma, beta, dout, layout = problem
+    out, grads = _readable_batch_norm(x, gamma, beta, dout, layout)
+    _close(batch_norm(x, gamma, beta, layout=layout), out)
+    for a, r in zip(batch_norm_backward(dout, x, gamma, layout=layout), grads, strict=True):
+        _close(a, r)
+
+
+def test_batch_norm_fast_path_on_the_notebook_shape_matches_the_readable_code():
+    rng = np.random.default_rng(7)
+    for scale, offset in [(1.0, 0.0), (2.0, 3.0), (1e-3, 1e3)]:
+        x = rng.normal(size=(32, 16, 8, 8)) * scale + offset
+        gamma, beta, dout = rng.normal(size=16), rng.normal(size=16), rng.normal(size=x.shape)
+        out, grads = _readable_batch_norm(x, gamma, beta, dout, "NCHW")
+        _close(batch_norm(x, gamma, beta), out)
+        for a, r in zip(batch_norm_backward(dout, x, gamma), grads, strict=True):
+            _close(a, r)
+
+
+def test_batch_norm_fast_and_checked_entries_give_the_same_bits():
+    """Lists and float32 take the checked path (conversion, np.isfinite); float64 arrays
+    the fast entry, which skips those passes: the same kernel, so the same bits."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(4, 3, 2, 5))
+    gamma, beta, dout = rng.normal(size=3), rng.normal(size=3), rng.normal(size=x.shape)
+    fast = batch_norm(x, gamma, beta), *batch_norm_backward(dout, x, gamma)
+    checked = (batch_norm(x.tolist(), gamma.tolist(), beta.tolist()),
+               *batch_norm_backward(dout.tolist(), x.tolist(), gamma.tolist()))
+    for a, c in zip(fast, checked, strict=True):
+        assert same_bits(a, c)
+
+
+@pytest.mark.parametrize("case", ["nan x, bad gamma", "inf x, bad layout", "nan dout",
+                                  "inf gamma", "nan beta", "one value per channel", "bad eps"])
+def test_batch_norm_fast_entry_raises_the_checked_paths_errors_in_its_order(case):
+    rng = np.random.default_rng(9)
+    x, dout = rng.normal(size=(3, 2, 2, 2)), rng.normal(size=(3, 2, 2, 2))
+    gamma, beta, eps, layout = np.ones(2), np.zeros(2), 1e-5, None
+    if case == "nan x, bad gamma":  # x is checked first
+        x[1, 0, 0, 1], gamma, match = np.nan, np.ones(5), "x must contain only finite values"
+    elif case == "inf x, bad layout":
+        x[0, 1, 1, 0], layout, match = np.inf, "NHCW", "x must contain only finite values"
+    elif case == "nan dout":
+        dout[2, 1, 0, 0], match = np.nan, "dout must contain only finite values"
+    elif case == "inf gamma":
+        gamma[1], match = np.inf, "gamma must contain only finite values"
+    elif case == "nan beta":
+        beta[0], match = np.nan, "beta must contain only finite values"
+    elif case == "one value per channel":
+        x, dout, match = x[:1, :, :1, :1], dout[:1, :, :1, :1], "more than 1 value per channel"
+    else:
+        eps, match = -1.0, "eps must be in"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no RuntimeWarning on the way
+        with pytest.raises(ValueError, match=match):
+            if case in ("nan dout",):
+                batch_norm_backward(dout, x, gamma, eps=eps, layout=layout)
+            else:
+                batch_norm(x, gamma, beta, eps=eps, layout=layout)
+        if case != "nan beta":
+            with pytest.raises(ValueError, match=match):
+                batch_norm_backward(dout, x, gamma, eps=eps, layout=layout)
+
+
+def test_batch_norm_leaves_numpys_ufunc_buffer_size_as_it_was():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(4, 16, 8, 8))  # rows of 1024 values: the fast path sets the size
+    before = np.getbufsize()
+    batch_norm(x, np.ones(16), np.zeros(16))
+    batch_norm_backward(np.ones_like(x), x, np.ones(16))
+    assert norm._row_bufsize(16 * 8 * 8) is not None and np.getbufsize() == before
+
+
 # ------------------------------------------------------------------ LSTM
 
 @st.composite
@@ -278,3 +377,49 @@ def _sgd_noise_explorer():
     from lecturekit.explore import SGDNoiseExplorer
 
     return SGDNoiseExplorer()
+
+
+@FEW
+@given(momentum=st.floats(0.0, 1.0, allow_nan=False), batch=st.integers(2, 64),
+       steps=st.integers(1, 100))
+def test_batch_norm_running_history_is_bit_identical_to_the_batch_norm_layer_loop(
+        momentum, batch, steps):
+    explorer = _batch_norm_running_explorer()
+    fast = explorer._history(momentum, batch, steps)
+    slow = explorer._history_reference(momentum, batch, steps)
+    assert len(fast[0]) == steps + 1
+    assert same_bits(fast[0], slow[0]) and same_bits(fast[1], slow[1])
+
+
+@functools.cache
+def _batch_norm_running_explorer():
+    """One explorer (its figure) for every example."""
+    from lecturekit.explore import BatchNormRunningExplorer
+
+    return BatchNormRunningExplorer()
+
+
+def test_text_row_pieces_sit_where_the_whole_line_would_put_them():
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from lecturekit.explore._axes import TextRow, _measurer
+
+    fig = Figure(figsize=(9.3, 4.0), dpi=100)
+    row = TextRow(fig, 0.1, 0.5, 5, fontsize=13)
+    pieces = ("running = (1 − ", "0.25", ")·running + ", "0.25", "·batch")
+    row.set_pieces(*pieces)
+    assert row.get_text() == "".join(pieces)
+    font = row.texts[0].get_fontproperties()
+    for i, text in enumerate(row.texts):
+        prefix = "".join(pieces[:i])
+        with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as frames are drawn
+            width = _measurer(fig.dpi).get_text_width_height_descent(prefix, font, False)[0]
+        # each piece starts where the line's prefix ends, to the pixel (no kerning across pieces)
+        assert abs((text.get_position()[0] - 0.1) * fig.bbox.width - width) <= 1.0, prefix
+    centred = TextRow(fig, 0.5, 0.5, 2, ha="center")
+    centred.set_pieces("ab", "cd")
+    left, right = centred.texts[0].get_position()[0], centred.texts[1].get_position()[0]
+    assert left < 0.5 < right
+    with pytest.raises(ValueError, match="at most 2 pieces"):
+        centred.set_pieces("a", "b", "c")
