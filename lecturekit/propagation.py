@@ -65,7 +65,7 @@ import numpy as np
 from ._checks import as_array, check_choice, check_int, check_real
 from ._threads import small_work
 from .activations import ACTIVATIONS, activation_kernels
-from .init import FAN_MODES, INITS, initialize
+from .init import FAN_MODES, INITS, initialize, weight_variance
 from .rng import check_rng
 
 __all__ = ["SignalStats", "signal_propagation", "expected_variances"]
@@ -135,6 +135,41 @@ def _stats(a):
     if not np.isfinite(var):  # overflow (or inf - inf) somewhere in a
         return np.nan, np.inf, np.nan
     return mean, var, float(np.add.reduce(np.sqrt(row_var)) / batch)
+
+
+def _stats_of_pair(z, a):
+    """``(_stats(a), _stats(z)[1])`` in one pass over both: the same operations on each row
+    (a row's pairwise sum and dot product do not depend on the rows around it), so the same
+    bits, with half the calls (tests/test_propagation.py checks it)."""
+    za = np.stack((z, a))  # (2, batch, width)
+    batch, width = z.shape
+    row_mean = np.add.reduce(za, axis=2) / width  # (2, batch)
+    centred = za - row_mean[:, :, None]
+    row_var = np.einsum("kij,kij->ki", centred, centred) / width  # (2, batch)
+    mean = np.add.reduce(row_mean, axis=1) / batch  # (2,)
+    var = np.add.reduce(row_var, axis=1) / batch + np.add.reduce(
+        (row_mean - mean[:, None]) ** 2, axis=1) / batch
+    if not np.isfinite(var[1]):
+        stats_a = (np.nan, np.inf, np.nan)
+    else:
+        stats_a = (float(mean[1]), float(var[1]), float(np.add.reduce(np.sqrt(row_var[1])) / batch))
+    return stats_a, (float(var[0]) if np.isfinite(var[0]) else np.inf)
+
+
+def _weight_draws(init, widths, rng, **kw):
+    """A function ``l -> W^l`` (n^l, n^(l-1)): :func:`lecturekit.init.initialize`'s draw for
+    each layer, from ``rng`` in the same order, with the arguments checked once (here, by
+    signal_propagation) instead of in every layer: the same generator calls with the same
+    floats, so the same weights."""
+    if init in ("zeros", "constant") or init == "normal":
+        return lambda l: initialize(init, (widths[l + 1], widths[l]), rng=rng, **kw)
+    variances = [weight_variance(init, (widths[l + 1], widths[l]), **{
+        k: v for k, v in kw.items() if k != "value"}) for l in range(len(widths) - 1)]
+    if init.endswith("uniform"):  # as init._uniform_with_var: Var U(-b, b) = b^2 / 3
+        bounds = [math.sqrt(3.0 * v) for v in variances]
+        return lambda l: rng.uniform(-bounds[l], bounds[l], size=(widths[l + 1], widths[l]))
+    stds = [math.sqrt(v) for v in variances]  # as init._normal_with_var and init.normal
+    return lambda l: rng.normal(0.0, stds[l], size=(widths[l + 1], widths[l]))
 
 
 def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh", batch_size=256,
@@ -278,22 +313,21 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
 
     out = {name: np.empty(depth) for name in SignalStats.__dataclass_fields__}
+    draw = _weight_draws(init, widths, rng, std=std, value=value, gain=gain, activation=activation,
+                         negative_slope=negative_slope, mode=mode)
     a = rng.standard_normal((batch_size, widths[0])).astype(dtype, copy=False)
     weights, preacts = [], []
     # Overflow is a result here (a ReLU net with large weights), reported as inf, not an error.
     # Many small products: one BLAS thread made notebook 01's Run All 3x faster.
     with np.errstate(over="ignore", invalid="ignore"), small_work():
         for l in range(depth):
-            w = initialize(init, (widths[l + 1], widths[l]), rng=rng, std=std, value=value,
-                           gain=gain, activation=activation, negative_slope=negative_slope,
-                           mode=mode)
-            w = w.astype(dtype, copy=False)  # (n_out, n_in)
+            w = draw(l).astype(dtype, copy=False)  # (n_out, n_in)
             z = a @ w.T  # (batch, n_out)
             a = g(z)
             weights.append(w)
             preacts.append(z)
-            out["forward_mean"][l], out["forward_var"][l], out["forward_unit_std"][l] = _stats(a)
-            out["preact_var"][l] = _stats(z)[1]
+            (out["forward_mean"][l], out["forward_var"][l], out["forward_unit_std"][l]), \
+                out["preact_var"][l] = _stats_of_pair(z, a)
         da = rng.standard_normal((batch_size, widths[-1])).astype(dtype, copy=False)
         if not np.all(np.isfinite(out["forward_var"])):
             for name in ("backward_mean", "backward_var", "backward_unit_std"):

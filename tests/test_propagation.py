@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lecturekit.gradcheck import assert_gradcheck
 from lecturekit.init import weight_variance
@@ -362,3 +364,47 @@ def test_expected_variances_are_exact_and_positive_for_tiny_preactivations(activ
     q = pre[-1]
     series = q - 2 * q**2 if activation == "tanh" else q / 16 - q**2 / 32
     assert fwd[-1] == pytest.approx(series, rel=1e-9)  # the O(q^3) term: below q^2 < 1e-9
+
+
+def _signal_propagation_layer_by_layer(depth, widths, *, init, activation, batch_size, rng,
+                                       dtype=np.float64, **kw):
+    """The forward statistics of signal_propagation as written before its fast path: each
+    layer's weight from lecturekit.init.initialize, each statistic from propagation._stats."""
+    from lecturekit import propagation as P
+    from lecturekit.activations import activation_kernels
+    from lecturekit.init import initialize
+
+    g, _ = activation_kernels(activation, kw.get("negative_slope", 0.01))
+    a = rng.standard_normal((batch_size, widths[0])).astype(dtype, copy=False)
+    rows = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l in range(depth):
+            w = initialize(init, (widths[l + 1], widths[l]), rng=rng, activation=activation, **kw)
+            z = a @ w.astype(dtype, copy=False).T
+            a = g(z)
+            rows.append((*P._stats(a), P._stats(z)[1]))
+    return np.array(rows).T  # forward_mean, forward_var, forward_unit_std, preact_var
+
+
+@settings(max_examples=60, deadline=None)
+@given(init=st.sampled_from(["zeros", "constant", "normal", "lecun_normal", "lecun_uniform",
+                             "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform"]),
+       activation=st.sampled_from(["linear", "sigmoid", "tanh", "relu", "leaky_relu"]),
+       widths=st.lists(st.integers(1, 9), min_size=2, max_size=6),
+       batch_size=st.integers(1, 7), seed=st.integers(0, 2**32 - 1),
+       mode=st.sampled_from(["fan_in", "fan_out", "fan_avg"]),
+       std=st.sampled_from([0.01, 1.0, 1e3]), gain=st.sampled_from([1.0, 5 / 3]),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_signal_propagation_gives_the_bits_of_the_layer_by_layer_code(
+        init, activation, widths, batch_size, seed, mode, std, gain, dtype):
+    """The fast path (weights drawn with the checks done once, both forward statistics in one
+    stacked pass) draws the same weights and gives the same bits, overflow included."""
+    depth = len(widths) - 1
+    kw = dict(std=std, value=0.3, gain=gain, negative_slope=0.2, mode=mode)
+    fast = signal_propagation(depth, widths, init=init, activation=activation, batch_size=batch_size,
+                              rng=default_rng(seed), dtype=dtype, **kw)
+    ref = _signal_propagation_layer_by_layer(depth, widths, init=init, activation=activation,
+                                             batch_size=batch_size, rng=default_rng(seed), dtype=dtype,
+                                             **kw)
+    got = np.array([fast.forward_mean, fast.forward_var, fast.forward_unit_std, fast.preact_var])
+    np.testing.assert_array_equal(got, ref)
