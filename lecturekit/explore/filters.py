@@ -32,7 +32,7 @@ import PIL.Image
 
 from .. import filters
 from ..conv import correlate2d
-from ._axes import FONT
+from ._axes import FONT, TextRow
 from ._controls import Choice, KernelGrid, Slider
 from ._explorer import Explorer, register
 
@@ -166,7 +166,8 @@ class FiltersExplorer(Explorer):
         self.e_title = fig.text(cx, 0.33, "", ha="center", va="top", fontsize=FONT - 2,
                                 linespacing=1.2)
         self.e_numbers = fig.text(cx, 0.2, "", **mono)
-        self.title = fig.text(0.01, 0.93, "", fontsize=FONT + 2)
+        # In pieces (TextRow): a new σ re-renders " (σ = 1.4)", not the 70-character line.
+        self.title = TextRow(fig, 0.01, 0.93, 2, fontsize=FONT + 2)
 
     def compute(self, *, filter, sigma, kernel):
         custom = np.array(kernel)  # (3, 3)
@@ -218,7 +219,5 @@ class FiltersExplorer(Explorer):
             self._edges_sigma = r["sigma"]
         self.edge_note.set_text(f"σ = {r['sigma']:.1f}, max {r['edges_max']:.2f}\n"
                                 f"larger σ: fewer, wider edges")
-        text = _DESCRIPTIONS[r["filter"]]
-        if r["filter"] == "gaussian":
-            text += f" (σ = {r['sigma']:.1f})"
-        self.title.set_text(text)
+        sigma = f" (σ = {r['sigma']:.1f})" if r["filter"] == "gaussian" else ""
+        self.title.set_pieces(_DESCRIPTIONS[r["filter"]], sigma)

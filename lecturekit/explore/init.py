@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.ticker import Locator
 
 from .._checks import check_int, check_positive
 from ..init import weight_variance
@@ -52,6 +53,22 @@ SEED = 0
 FULL, ZOOM = (1e-30, 1e30), (1e-3, 1e3)
 _TICKS = {FULL: [10.0**k for k in range(-30, 31, 10)], ZOOM: [10.0**k for k in range(-3, 4)]}
 SPREAD = (1e-17, 10.0)
+
+
+class _RangeTicks(Locator):
+    """The ticks of :data:`_TICKS` for the axis's y-range (FULL or ZOOM).
+
+    A locator, not ``set_yticks``: new tick lists would count as a changed decoration and
+    throw away every cached background (a redraw, 0.1-0.6 s, on every click of *zoom*); a
+    locator follows the limits, and each range keeps its own background.
+    """
+
+    def __call__(self):
+        lo, hi = map(float, self.axis.get_view_interval())
+        ticks = _TICKS.get((lo, hi))
+        if ticks is None:  # not a range the explorer sets: the ticks of both inside it
+            ticks = sorted(t for t in {*_TICKS[FULL], *_TICKS[ZOOM]} if lo <= t <= hi)
+        return np.asarray(ticks)
 SLOPE = 0.1
 """The negative slope a of ``leaky_relu`` (Kaiming then uses Var(w) = 2/((1 + a²) n))."""
 
@@ -129,7 +146,7 @@ class InitExplorer(Explorer):
             ax.grid(alpha=0.3)
         for ax in self.axes[:2]:
             ax.set_ylim(*FULL)
-            ax.set_yticks(_TICKS[FULL])
+            ax.yaxis.set_major_locator(_RangeTicks())
             ax.axhline(1.0, color="0.5", lw=1, ls=":")
         self.axes[2].set_ylim(*SPREAD)
         self.axes[2].set_yticks([1e-16, 1e-12, 1e-8, 1e-4, 1.0])
@@ -207,9 +224,7 @@ class InitExplorer(Explorer):
     def draw(self, r):
         lo, hi = ZOOM if r["zoom"] else FULL
         for ax in self.axes[:2]:
-            if tuple(ax.get_ylim()) != (lo, hi):
-                set_lims(ax, ylim=(lo, hi))
-                ax.set_yticks(_TICKS[(lo, hi)])
+            set_lims(ax, ylim=(lo, hi))  # the ticks follow (_RangeTicks)
 
         def clip(v, bounds=(lo, hi)):  # off-scale values run along the edge of the axes
             return np.clip(np.nan_to_num(v, nan=bounds[0], posinf=bounds[1]), *bounds)

@@ -36,7 +36,7 @@ from ..objectives import (
 )
 from ..optim import GD, SGD, minibatch_indices
 from ..rng import default_rng
-from ._axes import FONT
+from ._axes import FONT, TextRow
 from ._controls import Slider, Toggle
 from ._explorer import Explorer, register
 
@@ -123,10 +123,12 @@ class SGDNoiseExplorer(Explorer):
 
         # Short texts for the numbers (re-rendered on every move), the words around them static;
         # the runs' title changes only with α.
-        self.title = fig.text(0.02, 0.93, "", fontsize=FONT + 1)
+        # Lines in pieces (TextRow): a move re-renders the numbers it changes, not the line
+        # (the second is 90 characters, ~10 ms a move as one text).
+        self.title = TextRow(fig, 0.02, 0.93, 6, fontsize=FONT + 1)
         fig.text(0.98, 0.93, "σ²: variance of the per-sample gradients ∇f_i(ω_k)", ha="right",
                  fontsize=FONT - 1, color="0.3")
-        self.numbers = fig.text(0.02, 0.865, "", fontsize=FONT)
+        self.numbers = TextRow(fig, 0.02, 0.865, 10, fontsize=FONT)
 
     def _runs(self, batch, replace, lr):
         """SGD from ω_0 = W0 with minibatches of ``batch``, RUNS times, and GD (memoised)."""
@@ -223,8 +225,8 @@ class SGDNoiseExplorer(Explorer):
         self.gd.set_data(k, np.clip(r["gd_path"], lo, hi))
         self.run_title.set_text(f"SGD and GD with α = {r['lr']:.2f}")
         how = "with" if r["replace"] else "without"
-        self.title.set_text(f"ω_k = {r['omega']:.1f}:   ĝ_k = {r['full_grad']:.3f},   "
-                            f"σ² = {r['sigma2']:.3g}")
-        self.numbers.set_text(f"|I_k| = {r['batch']} of {N}, {how} replacement:  "
-                              f"Var(g_k) = {r['var']:.3g} (formula {r['predicted_var']:.3g});  "
-                              f"α·√Var(g_k) = {r['step_noise']:.3g}")
+        self.title.set_pieces("ω_k = ", f"{r['omega']:.1f}", ":   ĝ_k = ", f"{r['full_grad']:.3f}",
+                              ",   σ² = ", f"{r['sigma2']:.3g}")
+        self.numbers.set_pieces("|I_k| = ", f"{r['batch']}", f" of {N}, ", how, " replacement:  Var(g_k) = ",
+                                f"{r['var']:.3g}", " (formula ", f"{r['predicted_var']:.3g}",
+                                ");  α·√Var(g_k) = ", f"{r['step_noise']:.3g}")
