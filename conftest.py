@@ -6,7 +6,96 @@ kernels nbval starts, which inherit this environment), making small models
 4-5x slower. Set before numpy is imported, so it takes effect.
 """
 
+import gc
 import os
+
+import pytest  # imports no numpy
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+# ------------------------------------------------------------------ garbage collection
+# Collection imports matplotlib, hypothesis, jupyter's schema validators and all of
+# lecturekit: some 450 000 objects that live to the end of the run. Each full (oldest
+# generation) collection walks all of them, about a second here, and collection alone
+# triggered ~20 of them (9-10 s of a 27 s --collect-only). So the collector waits until
+# collection is done (its garbage, tens of MB at most, is kept that long), collects once,
+# and freezes the survivors (gc.freeze: moved to a generation it never walks). Objects the
+# tests make are collected as usual; only the walks over the frozen ones are saved.
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection(session):
+    # around all of collection (on xdist's controller, which collects nothing, around nothing)
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
+
+
+# ------------------------------------------------------------------ pytest-xdist
+# With `-n 2 --dist loadgroup` (see pyproject's addopts) the tests run on 2 workers: a test without
+# an xdist_group goes to whichever worker is free; the tests of one group run on one
+# worker, in their collected order. The groups:
+# - each notebook's nbval cells: they share one kernel and run in order;
+# - every e2e test together: real servers, browsers and ports, one at a time, never two
+#   at once (also their module-scoped chromium and lab fixtures are made once);
+# - the tests parametrized by one explorer class: they share that class's explorer
+#   (tests/strategies.shared_explorer, one per process), which costs a figure and a
+#   first draw to make on each worker that needs it.
+
+def xdist_group(nodeid, path, keywords, params):
+    """The xdist group of a test (None: none, it may run anywhere).
+
+    Parameters
+    ----------
+    nodeid : str
+    path : pathlib.Path
+        The item's file.
+    keywords : container of str
+        The names of its marks.
+    params : iterable
+        Its parametrized values (``item.callspec.params.values()``), empty if none; an
+        explorer class among them, or in a tuple among them, groups it with that class.
+    """
+    if "e2e" in keywords:
+        return "e2e"
+    if path.suffix == ".ipynb":
+        return f"notebook:{nodeid.partition('::')[0]}"
+    for value in params:
+        # a class, or a class in a tuple (test_explore_specifics' (cls, kwargs) variants)
+        for candidate in value if isinstance(value, tuple) else (value,):
+            if isinstance(candidate, type) and _is_explorer(candidate):
+                return f"explorer:{candidate.__name__}"
+    return None
+
+
+def _is_explorer(cls):
+    try:
+        from lecturekit.explore._explorer import Explorer
+    except ImportError:  # the grouping is an optimisation; without it, no group
+        return False
+    return issubclass(cls, Explorer)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    # xdist (3.8) tells the scheduler a test's group by appending "@group" to its node id,
+    # which on a worker it does by setting item._nodeid. pytest 9.2 keeps the id in
+    # item._id, and the assignment is lost: every test is scheduled on its own, groups
+    # and their order ignored, silently (pytest-xdist issue 1386). So on such a pytest
+    # the suffix is set here, as xdist means it (the hook after this one then sets an
+    # _nodeid nothing reads); with an older pytest, xdist sets it itself.
+    loadgroup = config.getoption("loadgroup", False)  # an xdist worker under --dist loadgroup
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        group = xdist_group(item.nodeid, item.path, {m.name for m in item.iter_markers()},
+                            callspec.params.values() if callspec is not None else ())
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            if loadgroup and hasattr(item, "_id"):
+                item._id = type(item._id).parse(f"{item.nodeid}@{group}")
+

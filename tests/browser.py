@@ -8,6 +8,7 @@ Debian's ``chromium`` package, driven by Python playwright through
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -42,10 +43,18 @@ def missing():
     """Why the browser tests cannot run here (None when they can)."""
     if chromium_path() is None:
         return "Chromium is not installed (Debian: apt-get install -y chromium)"
-    for module in ("playwright", "jupyterlab", "voila"):
-        try:
-            __import__(module)
-        except ImportError:
+    return not_installed("playwright", "jupyterlab", "voila")
+
+
+def not_installed(*modules):
+    """Why the first of ``modules`` that is not installed is missing (None if all are).
+
+    Found, not imported: the test modules ask at import, so every pytest process (each
+    xdist worker too) asks while it collects, also for a ``-m "not e2e"`` run, and
+    importing jupyterlab, voila, sphinx and jupyterhub took seconds there.
+    """
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
             return f"the Python package {module} is not installed (pip install -e '.[test]')"
     return None
 
@@ -330,11 +339,9 @@ def site_missing():
     """Why the static site's browser tests cannot run here (None when they can)."""
     if chromium_path() is None:
         return "Chromium is not installed (Debian: apt-get install -y chromium)"
-    for module in ("playwright", "sphinx", "myst_nb", "sphinx_book_theme"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"the Python package {module} is not installed (pip install -e '.[test]')"
+    reason = not_installed("playwright", "sphinx", "myst_nb", "sphinx_book_theme")
+    if reason is not None:
+        return reason
     vendored = ROOT / "site" / "_vendor"
     if not any(vendored.glob("mathjax-*/tex-mml-chtml.js")) and shutil.which("npm") is None \
             and not os.environ.get("LECTUREKIT_MATHJAX"):

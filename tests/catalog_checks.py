@@ -39,12 +39,18 @@ def resolve(dotted):
 
 
 @lru_cache(maxsize=None)
+def _tree(test_file):
+    """A test file's syntax tree, parsed once: the catalog's 130-odd entries cite a few files,
+    and parsing test_robustness.py for each entry that cites it took most of test_catalog's time."""
+    return ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
 def _test_functions(test_file):
     """``{name: node}`` of the module-level functions (``func``) and test methods
     (``Class::method``) defined in a test file."""
-    tree = ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
     functions = {}
-    for node in tree.body:
+    for node in _tree(test_file).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions[node.name] = node
         elif isinstance(node, ast.ClassDef):
@@ -83,8 +89,7 @@ def refers_to(test_file, test_name, function):
     for helper in used & set(functions):
         used |= _identifiers(functions[helper])
     wanted = {function.rpartition(".")[2]}
-    tree = ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
-    for node in tree.body:
+    for node in _tree(test_file).body:
         if isinstance(node, ast.ImportFrom) and node.module == function:
             wanted |= {a.asname or a.name for a in node.names}
     return bool(wanted & used)

@@ -27,11 +27,10 @@ STUDENTS = int(os.environ.get("LECTUREKIT_CLASS_STUDENTS", "10"))
 
 
 def _hub_missing():
-    for module in ("jupyterhub", "jupyterhub_idle_culler", "jupyterlab", "websocket", "requests"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"the Python package {module} is not installed (pip install -e '.[test]')"
+    reason = browser.not_installed("jupyterhub", "jupyterhub_idle_culler", "jupyterlab", "websocket",
+                                   "requests")
+    if reason is not None:
+        return reason
     if not start.CHP.exists() and shutil.which("npm") is None:
         return ("npm is missing, so configurable-http-proxy cannot be installed "
                 "(Debian: apt-get install -y npm)")

@@ -202,7 +202,10 @@ class _Helper:
     def __init__(self, code):
         self.proc = None
         self.lines = []
-        if not os.environ.get(_WORKER):
+        # Not in a pytest-xdist worker (-n 2): the workers already use both cores,
+        # and each would start its own helper, every sweep made twice. There, each explorer's
+        # sweep is a test of its own, run in the worker that runs that explorer's tests.
+        if not os.environ.get(_WORKER) and not os.environ.get("PYTEST_XDIST_WORKER"):
             env = {**os.environ, _WORKER: "1"}
             self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, env=env,
@@ -695,7 +698,7 @@ def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size()
 def test_explore_uses_neither_pyplot_nor_a_backend():
     # every explorer made and updated in a fresh interpreter (started as the module loaded)
     done = _PYPLOT_CHECK.output()
-    if done is None:  # in a helper process itself: run it here
+    if done is None:  # in a helper process itself, or an xdist worker: run it here
         code = "import sys; from lecturekit import explore\n" \
                "for cls in explore.EXPLORERS: cls().update()\n" \
                "print('matplotlib.pyplot' in sys.modules)"
@@ -1430,7 +1433,8 @@ def test_optimizer_explorer_eps_moves_adam_from_normalised_steps_to_plain_gradie
 @pytest.mark.parametrize("cls", EXPLORERS, ids=lambda c: c.__name__)
 def test_sweep_every_control_draws_finite_data_or_a_message(cls):
     # Run by the helper process started when this module loaded (in parallel with the tests
-    # above), with every check of check_sweep, at SWEEP_DPI; here if it could not run it.
+    # above), with every check of check_sweep, at SWEEP_DPI; here if it did not run it (in an
+    # xdist worker, which starts none).
     assert _small(cls) not in EXPLORERS and _small(cls).dpi == SWEEP_DPI
     _helper_outcome("sweep", cls)
 

@@ -1,0 +1,137 @@
+"""The test run on two pytest-xdist workers (`-n 2 --dist loadgroup`, groups from conftest.py).
+
+The groups keep a notebook's cells on one worker in order and the e2e tests one at a
+time; a failure on a worker must still say which test failed and why; the catalog's
+summary prints once.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import conftest as root_conftest  # the repository's conftest.py (pytest puts its folder on sys.path)
+from lecturekit.explore import OptimizerExplorer, ScheduleExplorer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _group(nodeid, marks=(), params=()):
+    return root_conftest.xdist_group(nodeid, Path(nodeid.partition("::")[0]), set(marks), params)
+
+
+def test_each_notebook_is_one_group_and_every_e2e_test_is_in_one():
+    assert _group("notebooks/01-mlp.ipynb::Cell 3") == _group("notebooks/01-mlp.ipynb::Cell 40")
+    assert _group("notebooks/01-mlp.ipynb::Cell 3") != _group("notebooks/02-lecture-3.ipynb::Cell 3")
+    assert _group("exercises/01-mlp.ipynb::Cell 0") != _group("notebooks/01-mlp.ipynb::Cell 0")
+    e2e = {_group("tests/test_site.py::test_pages", ["e2e"]),
+           _group("tests/test_classroom.py::test_load", ["e2e", "classroom"]),
+           _group("tests/test_e2e_lab.py::test_x[OptimizerExplorer]", ["e2e"], [OptimizerExplorer])}
+    assert e2e == {"e2e"}  # e2e wins over an explorer parameter: never two at once
+    assert _group("tests/test_conv.py::test_conv_forward") is None  # anywhere
+    assert _group("lecturekit/conv.py::lecturekit.conv.conv2d") is None
+
+
+def test_tests_of_one_explorer_class_share_a_group_and_other_parameters_do_not():
+    a = _group("tests/test_explore.py::test_a[OptimizerExplorer]", params=[OptimizerExplorer])
+    b = _group("tests/test_explore_specifics.py::test_b[OptimizerExplorer-l3]",
+               params=[OptimizerExplorer, "l3"])
+    assert a == b != _group("tests/test_explore.py::test_a[ScheduleExplorer]", params=[ScheduleExplorer])
+    # test_explore_specifics' variants: (cls, kwargs) tuples
+    assert _group("tests/test_explore_specifics.py::test_c[OptimizerExplorer]",
+                  params=[(OptimizerExplorer, {"notation": "l3"})]) == a
+    assert _group("tests/test_conv.py::test_x[3-int]", params=[3, int]) is None  # a class, not an explorer
+
+
+PROJECT_TESTS = '''
+import os, time
+from pathlib import Path
+
+import pytest
+
+LOG = Path(os.environ["PARALLEL_LOG"])
+
+
+def _record(name):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with LOG.open("a") as f:
+        f.write(f"start {name} {worker} {time.monotonic()}\\n")
+    time.sleep(0.3)
+    with LOG.open("a") as f:
+        f.write(f"end {name} {worker} {time.monotonic()}\\n")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("k", range(4))
+def test_server(k):
+    _record(f"e2e{k}")
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_plain(k):
+    _record(f"plain{k}")
+
+
+def test_that_fails():
+    answer = 41
+    assert answer == 42, "the answer is off by one"
+'''
+
+
+@pytest.fixture(scope="module")
+def parallel_run(tmp_path_factory):
+    """A small project run as the repository's tests run: its conftest.py and the catalog
+    summary of tests/conftest.py, 2 workers, loadgroup."""
+    project = tmp_path_factory.mktemp("project")
+    (project / "conftest.py").write_text((ROOT / "conftest.py").read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+    (project / "pytest.ini").write_text("[pytest]\nmarkers =\n    e2e: end-to-end\n", encoding="utf-8")
+    (project / "test_project.py").write_text(PROJECT_TESTS, encoding="utf-8")
+    # the summary hook of tests/conftest.py, as the repository's run has it
+    (project / "conftest.py").write_text(
+        (project / "conftest.py").read_text(encoding="utf-8")
+        + "\nfrom tests.conftest import pytest_terminal_summary  # noqa: E402,F401\n", encoding="utf-8")
+    log = project / "log.txt"
+    # Only xdist among the installed plugins: each worker starts in a second, not ten.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PARALLEL_LOG=str(log), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="200",
+               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "--dist", "loadgroup",
+         "-p", "no:cacheprovider", "-rf"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    events = [line.split() for line in log.read_text().splitlines()]
+    return done, events
+
+
+def test_e2e_tests_never_overlap_under_two_workers(parallel_run):
+    done, events = parallel_run
+    spans = {}
+    for kind, name, worker, t in events:
+        spans.setdefault(name, {})[kind] = (worker, float(t))
+    assert set(spans) == {f"e2e{k}" for k in range(4)} | {f"plain{k}" for k in range(4)}, done.stdout
+    e2e = sorted((s["start"][1], s["end"][1], s["start"][0]) for n, s in spans.items() if n.startswith("e2e"))
+    assert len({w for _, _, w in e2e}) == 1  # one worker ran them all
+    assert all(end <= next_start for (_, end, _), (next_start, _, _) in zip(e2e, e2e[1:], strict=False))
+    # and the run was parallel: the other worker ran tests too
+    assert len({s["start"][0] for s in spans.values()}) == 2
+
+
+def test_a_failure_on_a_worker_names_the_test_and_its_message(parallel_run):
+    done, _ = parallel_run
+    assert done.returncode == 1
+    assert "FAILED test_project.py::test_that_fails - AssertionError: the answer is off by one" in done.stdout
+    assert "assert 41 == 42" in done.stdout  # the rewritten assertion's values
+    assert "1 failed, 8 passed" in done.stdout
+
+
+def test_the_catalog_summary_prints_once_with_the_counts(parallel_run):
+    from lecturekit.catalog import load_catalog
+
+    done, _ = parallel_run
+    entries = load_catalog()
+    planned = sum(e["status"] == "planned" for e in entries)
+    assert done.stdout.count("formula catalog") == 1, done.stdout
+    assert f"{len(entries) - planned} done, {planned} planned of {len(entries)} entries" in done.stdout
