@@ -57,7 +57,7 @@ def measure(moves=MOVES, warmup=WARMUP, rounds=ROUNDS):
             start = time.perf_counter()
             explorer = cls()
             built = 1e3 * (time.perf_counter() - start)
-            explorer.widget  # shown: the prerender states drawn, as in a notebook
+            assert explorer.widget is not None  # shown: the prerender states drawn, as in a notebook
             rng = np.random.default_rng(round_)
             for move in _walk(cls, rng, warmup):
                 explorer.update(**move)

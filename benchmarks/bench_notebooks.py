@@ -24,7 +24,14 @@ from pathlib import Path
 from .common import Row
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
+
+
+def _notebooks():
+    """The notebooks of the tree whose ``lecturekit`` is imported: under ``benchmarks.compare``
+    this benchmark runs from a copy, and "before" is another tree, with its own notebooks."""
+    import lecturekit
+
+    return Path(lecturekit.__file__).resolve().parents[1] / "notebooks"
 TARGET_S = 10.0
 TARGET_MIB = 150.0
 
@@ -77,7 +84,7 @@ def rows():
         yield Row("notebooks Run All (skipped)", float("nan"), "", f"{exc.name} not installed")
         return
     only = [p for p in os.environ.get("LECTUREKIT_BENCH_NOTEBOOKS", "").split(",") if p]
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+    for path in sorted(_notebooks().glob("*.ipynb")):
         if only and not any(path.name.startswith(p) for p in only):
             continue
         r = _in_a_kernel_like_process(path)
