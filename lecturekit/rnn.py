@@ -54,7 +54,7 @@ import threading
 import numpy as np
 
 from ._checks import as_array, check_choice, check_finite, check_int, check_real, check_shape
-from .activations import activation_kernels, sigmoid, softmax, softmax_backward
+from .activations import activation_kernels, softmax, softmax_backward
 from .rng import check_rng
 
 __all__ = [
@@ -108,6 +108,17 @@ def _finite_states(hs, what):
                         "the steps of xs, or xs, h0 or b are too large")
 
 
+_LSTM_TOO_LARGE = "w, b or the inputs are too large: a gate's pre-activation overflows float64"
+
+
+def _finite_lstm(run):
+    """``run`` (h and C first), or ValueError if the states are not finite: a pre-activation
+    overflowed (the gates are computed unchecked, see :func:`_lstm_gates`)."""
+    check_finite(run[0], "the LSTM's hidden state", _LSTM_TOO_LARGE)
+    check_finite(run[1], "the LSTM's cell state", _LSTM_TOO_LARGE)
+    return run
+
+
 def _step_inputs(x, h_prev, w, b, gates):
     x = as_array(x, "x", ndim=2)
     h_prev = _state(h_prev, "h_prev", x.shape[0], "the batch of x")
@@ -126,6 +137,7 @@ r""":math:`\max_a |g'(a)|` for each activation: tanh' ≤ 1 (= 1 at 0), σ' = σ
 (\max|g'|\,\|W_{hh}\|)^{T-t}` uses it."""
 
 _G = {name: activation_kernels(name)[0] for name in RNN_ACTIVATIONS}
+_SIGMOID = activation_kernels("sigmoid")[0]
 # g' written in terms of the output h = g(a), which BPTT keeps (the pre-activation a it does
 # not): tanh' = 1 - h^2, sigma' = h (1 - h), relu' = [a > 0] = [h > 0] (0 at a = 0, as PyTorch).
 _G_PRIME = {"tanh": lambda h: 1 - h**2, "sigmoid": lambda h: h * (1 - h),
@@ -688,7 +700,10 @@ def _lstm_gates(x, h_prev, w, b):
     z = np.concatenate([x, h_prev], axis=1)  # (N, D + H)
     a = z @ w.T + b  # (N, 4H): pre-activations of i, f, g, o in PyTorch's order
     ai, af, ag, ao = np.split(a, 4, axis=1)  # each (N, H)
-    return z, sigmoid(ai), sigmoid(af), np.tanh(ag), sigmoid(ao)
+    # The unchecked sigmoid (activation_kernels): the public one's values, without its
+    # conversion and finiteness pass, three times a step (the public functions check their
+    # inputs once; an overflow inside is caught where the states are returned).
+    return z, _SIGMOID(ai), _SIGMOID(af), np.tanh(ag), _SIGMOID(ao)
 
 
 def _lstm_cell(x, h_prev, c_prev, w, b):
@@ -769,7 +784,8 @@ def lstm_step(x, h_prev, c_prev, w, b):
     >>> c  # f = i = sigma(0) = 1/2, Delta C = 0: half the memory is kept
     array([[0.5, 0.5, 0.5]])
     """
-    return _lstm_step(*_lstm_step_inputs(x, h_prev, c_prev, w, b))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised just below
+        return _finite_lstm(_lstm_step(*_lstm_step_inputs(x, h_prev, c_prev, w, b)))
 
 
 def lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
@@ -799,7 +815,11 @@ def lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b):
     x, h_prev, c_prev, w, b = _lstm_step_inputs(x, h_prev, c_prev, w, b)
     dh = check_shape(as_array(dh, "dh"), "dh", h_prev.shape, of="h_prev")
     dc = check_shape(as_array(dc, "dc"), "dc", h_prev.shape, of="h_prev")
-    return _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised just below
+        grads = _lstm_step_backward(dh, dc, x, h_prev, c_prev, w, b)
+    for grad in grads:
+        check_finite(grad, "the LSTM step's gradient", _LSTM_TOO_LARGE)
+    return grads
 
 
 def _lstm_inputs(xs, h0, c0, w, b):
@@ -965,7 +985,8 @@ def lstm_forward(xs, h0, c0, w, b):
     (4, 1, 3)
     """
     inputs = _lstm_inputs(xs, h0, c0, w, b)
-    run = _lstm_run(*inputs)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised just below
+        run = _finite_lstm(_lstm_run(*inputs))
     _keep_run(inputs, run)
     return run[0].copy(), run[1].copy()  # copies: the kept ones must not change
 
@@ -1008,7 +1029,11 @@ def lstm_backward(dhs, xs, h0, c0, w, b):
     dhs = check_shape(as_array(dhs, "dhs"), "dhs", xs.shape[:2] + h0.shape[1:],
                       of="the steps and batch of xs and H of h0")
     run = _kept_run(xs, h0, c0, w, b)
-    return _lstm_bptt(dhs, xs, h0, c0, w, *(run or _lstm_run(xs, h0, c0, w, b)))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised just below
+        grads = _lstm_bptt(dhs, xs, h0, c0, w, *(run or _finite_lstm(_lstm_run(xs, h0, c0, w, b))))
+    for grad in grads:
+        check_finite(grad, "the LSTM's gradient through time", _LSTM_TOO_LARGE)
+    return grads
 
 
 def lstm_init(input_size, hidden_size, *, rng, forget_bias=1.0):
@@ -1131,8 +1156,10 @@ def memory_retention(forget_bias, *, steps, rng, hidden_size=16, input_size=4, b
     kept = np.ones((n, h))
     out = np.empty(steps + 1)
     out[0] = 1.0
-    for t in range(steps):
-        hidden, c, (_, _, f, _, _) = _lstm_cell(xs[t], hidden, c, w, b)
-        kept = kept * f
-        out[t + 1] = kept.mean()
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is raised just below
+        for t in range(steps):
+            hidden, c, (_, _, f, _, _) = _lstm_cell(xs[t], hidden, c, w, b)
+            kept = kept * f
+            out[t + 1] = kept.mean()
+    check_finite(out, "the kept fraction", "weight_std or forget_bias is too large")
     return out

@@ -467,3 +467,24 @@ def test_wrong_shapes_raise_naming_the_argument():
         recurrent_matrix(3, spectral_radius=-1.0, rng=default_rng(0))
     for k, v in before.items():  # a refused call leaves its arguments as they were
         np.testing.assert_array_equal(p[k], v)
+
+
+@pytest.mark.parametrize("call", ["lstm_step", "lstm_step_backward", "lstm_forward", "lstm_backward"])
+def test_lstm_pre_activations_that_overflow_raise_a_clear_error_not_nan(call):
+    # The gates are computed without the public sigmoid's checks; an overflow in
+    # z @ w.T (w near 1e300 against inputs near 1e10) must still be an error naming it.
+    import warnings
+
+    from lecturekit import rnn
+
+    w, b = rnn.lstm_init(2, 3, rng=default_rng(0))
+    w = w * 1e300
+    x, h, c = np.full((1, 2), 1e10), np.full((1, 3), 1e10), np.zeros((1, 3))
+    args = {"lstm_step": (x, h, c, w, b),
+            "lstm_step_backward": (np.ones((1, 3)), np.ones((1, 3)), x, h, c, w, b),
+            "lstm_forward": (np.repeat(x[None], 3, axis=0), h, c, w, b),
+            "lstm_backward": (np.ones((3, 1, 3)), np.repeat(x[None], 3, axis=0), h, c, w, b)}[call]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no RuntimeWarning on the way
+        with pytest.raises(ValueError, match="overflows float64.*pre-activation"):
+            getattr(rnn, call)(*args)
