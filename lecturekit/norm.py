@@ -98,7 +98,6 @@ LAYOUTS = ("ND", "NCHW", "NHWC")
 KINDS = ("batch", "layer", "instance")
 _NDIM = {"ND": 2, "NCHW": 4, "NHWC": 4}
 _CHANNEL_AXIS = {"ND": 1, "NCHW": 1, "NHWC": 3}
-_BATCH_AXES = {"ND": (0,), "NCHW": (0, 2, 3), "NHWC": (0, 1, 2)}  # norm_axes("batch", layout)
 
 
 # ---------------------------------------------------------------- axes and checks
@@ -535,6 +534,9 @@ def _grouped_backward(dout, x, g, axes, param_axes, eps):
 # np.isfinite over x and dout (their finiteness is read off the statistics, which need
 # the pass anyway); anything else, an error included, returns None and takes the checked
 # path, which raises its messages in its order.
+
+_BATCH_AXES = {layout: norm_axes("batch", layout) for layout in LAYOUTS}  # for the fast entry
+
 
 def _rows_of(x, layout):
     """``(x2, B, channel_axis, axes)``: x as rows (A, P*B), or None unless ``x`` is a float64

@@ -119,41 +119,28 @@ def _widths(width, depth):
 
 
 def _stats(a):
-    """(mean, variance, std across units averaged over the batch) of a (batch, width) array.
+    """(mean, variance, std across units averaged over the batch) of each (batch, width) array
+    in ``a`` (..., batch, width): three arrays of shape ``a.shape[:-2]``.
 
     One centring pass per row serves all three: the overall variance is the mean
-    of the row variances plus the variance of the row means (total variance).
+    of the row variances plus the variance of the row means (total variance). A row's
+    pairwise sum and dot product do not depend on the rows around it, so a layer's
+    pre-activations and activations stacked, (2, batch, width), give the bits of each alone.
+    Where a variance overflowed (or is inf - inf), the three are (nan, inf, nan).
     """
     # np.add.reduce(x) / n is what np.mean computes (the same pairwise sum, then one
     # division), without its Python-level dispatch: this runs 2L times per call.
-    batch, width = a.shape
-    row_mean = np.add.reduce(a, axis=1) / width  # (batch,)
-    centred = a - row_mean[:, None]
-    row_var = np.einsum("ij,ij->i", centred, centred) / width  # (batch,)
-    mean = float(np.add.reduce(row_mean) / batch)
-    var = float(np.add.reduce(row_var) / batch + np.add.reduce((row_mean - mean) ** 2) / batch)
-    if not np.isfinite(var):  # overflow (or inf - inf) somewhere in a
-        return np.nan, np.inf, np.nan
-    return mean, var, float(np.add.reduce(np.sqrt(row_var)) / batch)
-
-
-def _stats_of_pair(z, a):
-    """``(_stats(a), _stats(z)[1])`` in one pass over both: the same operations on each row
-    (a row's pairwise sum and dot product do not depend on the rows around it), so the same
-    bits, with half the calls (tests/test_propagation.py checks it)."""
-    za = np.stack((z, a))  # (2, batch, width)
-    batch, width = z.shape
-    row_mean = np.add.reduce(za, axis=2) / width  # (2, batch)
-    centred = za - row_mean[:, :, None]
-    row_var = np.einsum("kij,kij->ki", centred, centred) / width  # (2, batch)
-    mean = np.add.reduce(row_mean, axis=1) / batch  # (2,)
-    var = np.add.reduce(row_var, axis=1) / batch + np.add.reduce(
-        (row_mean - mean[:, None]) ** 2, axis=1) / batch
-    if not np.isfinite(var[1]):
-        stats_a = (np.nan, np.inf, np.nan)
-    else:
-        stats_a = (float(mean[1]), float(var[1]), float(np.add.reduce(np.sqrt(row_var[1])) / batch))
-    return stats_a, (float(var[0]) if np.isfinite(var[0]) else np.inf)
+    batch, width = a.shape[-2:]
+    row_mean = np.add.reduce(a, axis=-1) / width  # (..., batch)
+    centred = a - row_mean[..., None]
+    row_var = np.einsum("...ij,...ij->...i", centred, centred) / width  # (..., batch)
+    mean = np.add.reduce(row_mean, axis=-1) / batch
+    var = np.add.reduce(row_var, axis=-1) / batch + np.add.reduce(
+        (row_mean - mean[..., None]) ** 2, axis=-1) / batch
+    unit_std = np.add.reduce(np.sqrt(row_var), axis=-1) / batch
+    overflow = ~np.isfinite(var)
+    mean[overflow], var[overflow], unit_std[overflow] = np.nan, np.inf, np.nan
+    return mean, var, unit_std
 
 
 def _weight_draws(init, widths, rng, **kw):
@@ -326,8 +313,9 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
             a = g(z)
             weights.append(w)
             preacts.append(z)
-            (out["forward_mean"][l], out["forward_var"][l], out["forward_unit_std"][l]), \
-                out["preact_var"][l] = _stats_of_pair(z, a)
+            mean, var, unit_std = _stats(np.stack((z, a)))  # [0]: z, [1]: a
+            out["forward_mean"][l], out["forward_var"][l] = mean[1], var[1]
+            out["forward_unit_std"][l], out["preact_var"][l] = unit_std[1], var[0]
         da = rng.standard_normal((batch_size, widths[-1])).astype(dtype, copy=False)
         if not np.all(np.isfinite(out["forward_var"])):
             for name in ("backward_mean", "backward_var", "backward_unit_std"):
@@ -336,8 +324,9 @@ def signal_propagation(depth, width, *, init="xavier_normal", activation="tanh",
         for l in reversed(range(depth)):
             dz = da * g_prime(preacts[l])
             da = dz @ weights[l]  # (batch, n_in)
-            stats = _stats(da)
-            out["backward_mean"][l], out["backward_var"][l], out["backward_unit_std"][l] = stats
+            mean, var, unit_std = _stats(da[None])
+            out["backward_mean"][l], out["backward_var"][l] = mean[0], var[0]
+            out["backward_unit_std"][l] = unit_std[0]
     return SignalStats(**out)
 
 

@@ -91,13 +91,7 @@ def _drawn_texts(explorer):
             stack += [artist.label, artist.offsetText]
         else:
             stack += artist.get_children()
-    for ax in fig.axes:
-        if ax.get_visible() and ax.axison:
-            for axis in (ax.xaxis, ax.yaxis):
-                texts += [label for tick in axis._update_ticks()
-                          for label in (tick.label1, tick.label2) if label.get_visible()]
-    return [t for t in texts if t.get_text() and t.get_visible()
-            and (t.axes is None or t.axes.get_visible())]
+    return _with_tick_labels_shown(fig, texts)
 
 
 def _drawn_texts_reference(explorer):
@@ -112,9 +106,15 @@ def _drawn_texts_reference(explorer):
     # An invisible axes draws none of its texts; its axis labels have no .axes to say so.
     hidden = {id(t) for ax in fig.axes if not ax.get_visible() for t in ax.findobj(Text)}
     texts = [t for t in fig.findobj(Text) if id(t) not in ticks | hidden]
+    return _with_tick_labels_shown(fig, texts)
+
+
+def _with_tick_labels_shown(fig, texts):
+    """``texts`` and the visible labels of the ticks inside each visible axes' view (the ones a
+    draw puts on screen), keeping only those that draw something."""
+    texts = list(texts)
     for ax in fig.axes:
         if ax.get_visible() and ax.axison:
-            # the ticks inside the view: the ones a draw puts on screen
             for axis in (ax.xaxis, ax.yaxis):
                 texts += [label for tick in axis._update_ticks()
                           for label in (tick.label1, tick.label2) if label.get_visible()]

@@ -366,24 +366,46 @@ def test_expected_variances_are_exact_and_positive_for_tiny_preactivations(activ
     assert fwd[-1] == pytest.approx(series, rel=1e-9)  # the O(q^3) term: below q^2 < 1e-9
 
 
+def _stats_of_one(a):
+    """(mean, variance, mean unit std) of one (batch, width) array, as propagation first wrote it."""
+    batch, width = a.shape
+    row_mean = np.add.reduce(a, axis=1) / width
+    centred = a - row_mean[:, None]
+    row_var = np.einsum("ij,ij->i", centred, centred) / width
+    mean = float(np.add.reduce(row_mean) / batch)
+    var = float(np.add.reduce(row_var) / batch + np.add.reduce((row_mean - mean) ** 2) / batch)
+    if not np.isfinite(var):
+        return np.nan, np.inf, np.nan
+    return mean, var, float(np.add.reduce(np.sqrt(row_var)) / batch)
+
+
 def _signal_propagation_layer_by_layer(depth, widths, *, init, activation, batch_size, rng,
                                        dtype=np.float64, **kw):
-    """The forward statistics of signal_propagation as written before its fast path: each
-    layer's weight from lecturekit.init.initialize, each statistic from propagation._stats."""
-    from lecturekit import propagation as P
+    """signal_propagation's statistics as written before its fast path: each layer's weight
+    from lecturekit.init.initialize, each statistic of one array at a time."""
     from lecturekit.activations import activation_kernels
     from lecturekit.init import initialize
 
-    g, _ = activation_kernels(activation, kw.get("negative_slope", 0.01))
+    g, g_prime = activation_kernels(activation, kw.get("negative_slope", 0.01))
     a = rng.standard_normal((batch_size, widths[0])).astype(dtype, copy=False)
-    rows = []
+    forward, weights, preacts = [], [], []
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(depth):
             w = initialize(init, (widths[l + 1], widths[l]), rng=rng, activation=activation, **kw)
-            z = a @ w.astype(dtype, copy=False).T
+            w = w.astype(dtype, copy=False)
+            z = a @ w.T
             a = g(z)
-            rows.append((*P._stats(a), P._stats(z)[1]))
-    return np.array(rows).T  # forward_mean, forward_var, forward_unit_std, preact_var
+            weights.append(w)
+            preacts.append(z)
+            forward.append((*_stats_of_one(a), _stats_of_one(z)[1]))
+        da = rng.standard_normal((batch_size, widths[-1])).astype(dtype, copy=False)
+        backward = [(np.nan, np.inf, np.nan)] * depth
+        if all(np.isfinite(row[1]) for row in forward):
+            for l in reversed(range(depth)):
+                da = (da * g_prime(preacts[l])) @ weights[l]
+                backward[l] = _stats_of_one(da)
+    # forward_mean, forward_var, forward_unit_std, preact_var, then the three backward ones
+    return np.array([f + b for f, b in zip(forward, backward, strict=True)]).T
 
 
 @settings(max_examples=60, deadline=None)
@@ -397,8 +419,9 @@ def _signal_propagation_layer_by_layer(depth, widths, *, init, activation, batch
        dtype=st.sampled_from([np.float64, np.float32]))
 def test_signal_propagation_gives_the_bits_of_the_layer_by_layer_code(
         init, activation, widths, batch_size, seed, mode, std, gain, dtype):
-    """The fast path (weights drawn with the checks done once, both forward statistics in one
-    stacked pass) draws the same weights and gives the same bits, overflow included."""
+    """The fast path (weights drawn with the checks done once, a layer's statistics in one
+    stacked pass) draws the same weights and gives the same bits, forward and backward,
+    overflow included."""
     depth = len(widths) - 1
     kw = dict(std=std, value=0.3, gain=gain, negative_slope=0.2, mode=mode)
     fast = signal_propagation(depth, widths, init=init, activation=activation, batch_size=batch_size,
@@ -406,5 +429,6 @@ def test_signal_propagation_gives_the_bits_of_the_layer_by_layer_code(
     ref = _signal_propagation_layer_by_layer(depth, widths, init=init, activation=activation,
                                              batch_size=batch_size, rng=default_rng(seed), dtype=dtype,
                                              **kw)
-    got = np.array([fast.forward_mean, fast.forward_var, fast.forward_unit_std, fast.preact_var])
+    got = np.array([fast.forward_mean, fast.forward_var, fast.forward_unit_std, fast.preact_var,
+                    fast.backward_mean, fast.backward_var, fast.backward_unit_std])
     np.testing.assert_array_equal(got, ref)

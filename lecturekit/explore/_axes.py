@@ -11,6 +11,7 @@ The gradient explorers (ResNet, RNN) draw norms that span a hundred decades on
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache, partial
 
 import matplotlib
@@ -18,7 +19,8 @@ import numpy as np
 from matplotlib.ticker import Locator, NullLocator
 
 __all__ = ["FONT", "RANGES", "fmt", "set_lims", "training_axes", "DecadeLocator", "log_axis", "log_range",
-           "gradient_axes", "range_states", "show_log_range", "TextLines", "TextRow"]
+           "gradient_axes", "range_states", "show_log_range", "TextLines", "TextRow",
+           "unhinted", "text_width"]
 
 FONT = 12
 """Font size (points) for labels and formulas: legible on a projector at dpi 100."""
@@ -152,12 +154,36 @@ class TextLines:
             artist.set_text(line)
 
 
+@contextmanager
+def unhinted():
+    """Draw and measure text unhinted, as :class:`._render.FrameRenderer` draws its frames.
+
+    Unhinted glyphs render twice as fast and at 100 dpi look the same. The setting is set
+    and put back by hand: ``rc_context`` copies every setting, twice (about 1 ms).
+    """
+    params = matplotlib.rcParams
+    hinting = params["text.hinting"]
+    params["text.hinting"] = "no_hinting"
+    try:
+        yield
+    finally:
+        params["text.hinting"] = hinting
+
+
 @lru_cache(maxsize=None)
 def _measurer(dpi):
-    """An Agg renderer of one pixel at ``dpi``: only its text metrics are used (TextRow)."""
+    """An Agg renderer of one pixel at ``dpi``: only its text metrics are used."""
     from matplotlib.backends.backend_agg import RendererAgg
 
     return RendererAgg(1, 1, dpi)
+
+
+def text_width(line, fontproperties, dpi):
+    """The width in pixels of one line of plain text at ``dpi``, unhinted (as frames are drawn)."""
+    if not line:
+        return 0.0
+    with unhinted():
+        return _measurer(dpi).get_text_width_height_descent(line, fontproperties, False)[0]
 
 
 class TextRow:
@@ -186,16 +212,7 @@ class TextRow:
         if width is None:
             if len(self._widths) >= self.WIDTHS:
                 self._widths.clear()
-            text = self.texts[0]
-            # As the frames are drawn (FrameRenderer renders texts unhinted); set and put back
-            # by hand, as rc_context copies every setting (about 1 ms).
-            hinting = matplotlib.rcParams["text.hinting"]
-            matplotlib.rcParams["text.hinting"] = "no_hinting"
-            try:
-                width = _measurer(self.fig.dpi).get_text_width_height_descent(
-                    piece, text.get_fontproperties(), False)[0] if piece else 0.0
-            finally:
-                matplotlib.rcParams["text.hinting"] = hinting
+            width = text_width(piece, self.texts[0].get_fontproperties(), self.fig.dpi)
             self._widths[piece] = width
         return width
 
