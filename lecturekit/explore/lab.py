@@ -21,6 +21,7 @@ result when the run ends.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -259,6 +260,14 @@ class TrainingLab(Explorer):
             queue = ctx.Queue()
             proc = ctx.Process(target=X.train_in_process, args=(todo, queue), daemon=True)
             proc.start()
+            # Lowest CPU priority from the start: the child's own os.nice comes after its
+            # interpreter has started and imported numpy and lecturekit (0.3 s of CPU), which
+            # would otherwise compete with the redraws of the explorers the student moves.
+            if hasattr(os, "setpriority"):
+                try:
+                    os.setpriority(os.PRIO_PROCESS, proc.pid, 19)
+                except OSError:  # not permitted, or already gone: the child nices itself
+                    pass
             try:
                 while True:
                     message = queue.get()
