@@ -30,6 +30,34 @@ def test_sleep_lets_go_of_the_canvas_renderer_and_the_background():
     gc.collect()
     assert renderer() is None  # no text, canvas or cache still holds the Agg buffer
     assert e._frames._background is None and e._frames._backgrounds  # kept, compressed
+    # the rendered texts go too (rendered again on waking: the next test's same pixels)
+    assert not e._frames._rendered and not e._frames._text_patches
+    assert e._frames._rendered_bytes == 0 and e._frames._blend is None
+
+
+def test_a_shown_explorer_gives_back_free_memory_after_each_cell_of_an_ipython_shell(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    trims = []
+    monkeypatch.setattr(_render, "_malloc_trim", lambda: trims.append)  # trim(0) recorded
+    monkeypatch.setattr(_render, "_after_cells", [])
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("from lecturekit.explore import ScheduleExplorer\n"
+                       "e = ScheduleExplorer(); e.widget; f = ScheduleExplorer(); f.widget")
+        assert _render._after_cells == [shell]  # two explorers shown: registered once
+        before = len(trims)
+        shell.run_cell("x = 1")
+        assert trims[before:] == [0]  # one trim after the cell
+    finally:
+        shell.events.unregister("post_execute", _render._give_back_free_memory)
+        InteractiveShell.clear_instance()
+
+
+def test_outside_ipython_nothing_is_registered(monkeypatch):
+    monkeypatch.setattr(_render, "_after_cells", [])
+    ScheduleExplorer().widget
+    assert _render._after_cells == []
 
 
 @pytest.mark.parametrize("cls", [DropoutExplorer, OptimizerExplorer, ScheduleExplorer])

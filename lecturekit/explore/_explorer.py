@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 
 from .._threads import small_work
 from ._controls import STYLE, ControlView
-from ._render import FrameRenderer, snapshot
+from ._render import FrameRenderer, give_back_memory_after_each_cell, snapshot
 
 __all__ = ["EXPLORERS", "register", "memoised", "new_cache", "Explorer", "InvalidSetting"]
 
@@ -379,6 +379,7 @@ class Explorer:
 
             with small_work():
                 self._prerender()
+            give_back_memory_after_each_cell()
             self.views = {name: ControlView(spec, name, self.params[name])
                           for name, spec in self.controls.items()}
             self.inputs = {name: view.input for name, view in self.views.items()}

@@ -24,11 +24,11 @@ changes what is drawn:
   whose cache holds :data:`MATHTEXT_CACHE` formulas.
 
 Only the :data:`AWAKE` renderers that drew last keep their pixels: the canvas's
-Agg buffer and the background in use (about 3.4 MB at 930×470). A notebook
-shows many explorers and a student moves one at a time, so the others sleep
-(:meth:`FrameRenderer.sleep`): their background is kept compressed, their
-rendered texts stay, and their next frame (the same pixels) costs a new buffer
-and an unpacked background, about 2 ms.
+Agg buffer, the background in use (about 3.4 MB at 930×470) and their rendered
+texts (0.5-4 MB). A notebook shows many explorers and a student moves one at a
+time, so the others sleep (:meth:`FrameRenderer.sleep`): their background is
+kept compressed, and their next frame (the same pixels) costs a new buffer, an
+unpacked background and its texts rendered again, 5-30 ms once.
 
 An animated image's resampling to the screen is kept while what it shows and
 where are unchanged (:class:`_RememberedImage`). The texts' patches are blended onto
@@ -79,7 +79,8 @@ from matplotlib.text import Text
 
 from ._axes import FONT, text_width, unhinted
 
-__all__ = ["FrameRenderer", "snapshot", "encode_png", "BACKGROUNDS", "MESSAGE_COLOR"]
+__all__ = ["FrameRenderer", "snapshot", "encode_png", "give_back_memory_after_each_cell",
+           "BACKGROUNDS", "MESSAGE_COLOR"]
 
 MESSAGE_COLOR = "#b22222"
 
@@ -121,6 +122,32 @@ def _give_back_free_memory():
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+_after_cells = []  # the IPython shells whose post_execute event gives back free memory
+
+
+def give_back_memory_after_each_cell():
+    """In an IPython kernel, give the C heap's free pages back after each cell runs.
+
+    Called when an explorer is first shown. A lecture's cells make and drop arrays of
+    tens of MB (Monte-Carlo estimates, batches of inputs); glibc keeps the freed pages
+    mapped, so the kernel of a notebook run to its end held 9 MB more than it used (of
+    ~190 MB), times the students on a server. The trim takes about a millisecond after
+    each cell. Once per shell; nothing outside IPython or without glibc.
+
+    Examples
+    --------
+    >>> give_back_memory_after_each_cell()  # outside IPython: nothing happens
+    """
+    if _malloc_trim() is None:
+        return
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or any(s is shell for s in _after_cells):
+        return
+    shell.events.register("post_execute", _give_back_free_memory)
+    _after_cells.append(shell)
 
 
 def _woken(frames):
@@ -546,11 +573,12 @@ class FrameRenderer:
     def sleep(self):
         """Let go of the pixels kept between frames; the next frame is the same, ~2 ms dearer.
 
-        The background in use is kept compressed with the others, the encoder's last
-        frame and the images' screen pixels are dropped, and the canvas's
-        Agg renderer is dropped (every text keeps a reference to the renderer it was
-        last drawn with, so those go too); the rendered texts stay. A figure that
-        never drew has nothing to let go of.
+        The background in use is kept compressed with the others; the encoder's last
+        frame, the images' screen pixels, the rendered texts (float32 patches, four
+        times the bytes of the pixels they cover) and the offscreen layer are dropped,
+        and so is the canvas's Agg renderer (every text keeps a reference to the
+        renderer it was last drawn with, so those go too). A figure that never drew has
+        nothing to let go of.
         """
         if self._background is None:
             return
@@ -560,6 +588,13 @@ class FrameRenderer:
         self._background = None
         self._background_key = None
         self._encoder = None  # its copy of the last frame: the next one is compressed in full
+        # The texts are rendered again on waking: 9 sleeping explorers' patches were 9 MB of a
+        # notebook's kernel, for a few ms on the first frame after a student comes back.
+        self._text_patches.clear()
+        self._rendered.clear()
+        self._rendered_bytes = 0
+        self._blend_key, self._blend_refs, self._blend = None, [], None
+        self._offscreen = self._dirty = None
         for artist in self.animated:  # the images' screen pixels: made again when next drawn
             remembered = vars(artist).get("make_image")
             if isinstance(remembered, _RememberedImage):
