@@ -40,12 +40,12 @@ def test_a_shown_explorer_gives_back_free_memory_after_each_cell_of_an_ipython_s
 
     trims = []
     monkeypatch.setattr(_render, "_malloc_trim", lambda: trims.append)  # trim(0) recorded
-    monkeypatch.setattr(_render, "_after_cells", [])
     shell = InteractiveShell.instance()
     try:
         shell.run_cell("from lecturekit.explore import ScheduleExplorer\n"
                        "e = ScheduleExplorer(); e.widget; f = ScheduleExplorer(); f.widget")
-        assert _render._after_cells == [shell]  # two explorers shown: registered once
+        callbacks = shell.events.callbacks["post_execute"]
+        assert callbacks.count(_render._give_back_free_memory) == 1  # two shown: registered once
         before = len(trims)
         shell.run_cell("x = 1")
         assert trims[before:] == [0]  # one trim after the cell
@@ -54,10 +54,17 @@ def test_a_shown_explorer_gives_back_free_memory_after_each_cell_of_an_ipython_s
         InteractiveShell.clear_instance()
 
 
-def test_outside_ipython_nothing_is_registered(monkeypatch):
-    monkeypatch.setattr(_render, "_after_cells", [])
-    ScheduleExplorer().widget
-    assert _render._after_cells == []
+def test_outside_ipython_nothing_is_registered():
+    from IPython import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert get_ipython() is None
+    ScheduleExplorer().widget  # shown with no shell: nothing registered, no error
+    shell = InteractiveShell.instance()  # a shell started later has no trim until one is shown
+    try:
+        assert _render._give_back_free_memory not in shell.events.callbacks["post_execute"]
+    finally:
+        InteractiveShell.clear_instance()
 
 
 @pytest.mark.parametrize("cls", [DropoutExplorer, OptimizerExplorer, ScheduleExplorer])

@@ -124,9 +124,6 @@ def _give_back_free_memory():
         trim(0)
 
 
-_after_cells = []  # the IPython shells whose post_execute event gives back free memory
-
-
 def give_back_memory_after_each_cell():
     """In an IPython kernel, give the C heap's free pages back after each cell runs.
 
@@ -144,10 +141,8 @@ def give_back_memory_after_each_cell():
         return
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or any(s is shell for s in _after_cells):
-        return
-    shell.events.register("post_execute", _give_back_free_memory)
-    _after_cells.append(shell)
+    if shell is not None and _give_back_free_memory not in shell.events.callbacks["post_execute"]:
+        shell.events.register("post_execute", _give_back_free_memory)
 
 
 def _woken(frames):
@@ -571,7 +566,7 @@ class FrameRenderer:
             return self._draw_unhinted()
 
     def sleep(self):
-        """Let go of the pixels kept between frames; the next frame is the same, ~2 ms dearer.
+        """Let go of the pixels kept between frames; the next frame is the same, 5-30 ms dearer.
 
         The background in use is kept compressed with the others; the encoder's last
         frame, the images' screen pixels, the rendered texts (float32 patches, four
