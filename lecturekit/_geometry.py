@@ -18,6 +18,8 @@ about sizes, in the same words.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _im2col
@@ -60,9 +62,29 @@ def positions(n, eff, stride, pad_total, what, *, exact=False, names):
     return span // stride + 1
 
 
+def plain_sizes(*values):
+    """Whether every value is None, a str, a plain int or a tuple of plain ints: hashable
+    and compared exactly, so a cache keyed on them cannot mistake ``2.0`` or ``True`` (which
+    hash as ``2`` and ``1``) for a valid size that it has already checked."""
+    return all(v is None or type(v) in (int, str)
+               or (type(v) is tuple and all(type(e) is int for e in v)) for v in values)
+
+
 def correlation_geometry(in_hw, kernel, stride, padding, dilation,
                          names="x, w, padding and dilation"):
-    """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``."""
+    """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``.
+
+    Cached for plain int (or str) sizes: a model calls its layers with the same ones on
+    every step, and the checks cost as much as a small layer's gather.
+    """
+    in_hw, kernel = tuple(in_hw), tuple(kernel)
+    if plain_sizes(in_hw, kernel, stride, padding, dilation, names):
+        return _correlation_geometry(in_hw, kernel, stride, padding, dilation, names)
+    return _correlation_geometry.__wrapped__(in_hw, kernel, stride, padding, dilation, names)
+
+
+@functools.lru_cache(maxsize=64)
+def _correlation_geometry(in_hw, kernel, stride, padding, dilation, names):
     stride = pair(stride, "stride", minimum=1)
     dilation = pair(dilation, "dilation", minimum=1)
     eff = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))

@@ -111,15 +111,18 @@ class _Scratch(threading.local):
 
     def __init__(self):
         self.buffers = {}
+        self.layouts = {}  # name -> what its owner last left in it (see _padded_batch)
 
     def take(self, name, shape, dtype):
         dtype = np.dtype(dtype)
         nbytes = math.prod(shape) * dtype.itemsize
         if nbytes > KEEP_BYTES:
+            self.layouts.pop(name, None)  # not kept: whatever it held is gone
             return np.empty(shape, dtype)
         buf = self.buffers.get(name)
         if buf is None or buf.nbytes < nbytes:
             buf = self.buffers[name] = np.empty(nbytes, np.uint8)
+            self.layouts.pop(name, None)  # a new buffer holds nothing yet
         return buf[:nbytes].view(dtype).reshape(shape)
 
 
@@ -365,11 +368,14 @@ def _padded_batch(x, geom):
         return x
     N, C, H, W = x.shape
     Hp, Wp = geom.padded_hw
-    xp = _scratch.take("xp", (N, C, Hp, Wp), x.dtype)
-    xp[:, :, :pt] = 0
-    xp[:, :, pt + H:] = 0
-    xp[:, :, pt:pt + H, :pl] = 0
-    xp[:, :, pt:pt + H, pl + W:] = 0
+    xp = _scratch.take("xp_small", (N, C, Hp, Wp), x.dtype)
+    # Only this function writes into its buffer, and only the interior: the zero border
+    # of the last layout stays in place, and is written again only when the layout changes
+    # (on these small images the five border writes cost more than the copy).
+    layout = (xp.shape, xp.dtype, geom.pad)
+    if _scratch.layouts.get("xp_small") != layout:
+        xp[...] = 0
+        _scratch.layouts["xp_small"] = layout
     xp[:, :, pt:pt + H, pl:pl + W] = x
     return xp
 
@@ -417,16 +423,15 @@ def small_backward(g, x, w, geom, *, need_dx=True):
     (pt, _), (pl, _) = geom.pad
     dtype = np.result_type(g, x, w)
     w2t = w.reshape(K, -1).T
-    dw2 = np.zeros((K, C * kh * kw), dtype=dtype)
-    db = np.zeros(K, dtype=dtype)
+    # dw and db in one product: db is the weight of the im2col matrix's row of ones
+    dwb = np.zeros((K, C * kh * kw + 1), dtype=dtype)
     dx = np.empty((N, C, H, W), dtype=dtype) if need_dx else None
     for n0, n1 in _small_chunks(N, C, geom):
         n = n1 - n0
         gk = _scratch.take("g_cols", (K, n, Ho * Wo), dtype)
         np.copyto(gk, g[n0:n1].reshape(n, K, Ho * Wo).transpose(1, 0, 2))
         gk = gk.reshape(K, -1)
-        db += gk.sum(axis=1)
-        dw2 += gk @ _small_cols(x[n0:n1], geom).T
+        dwb += gk @ _small_cols(x[n0:n1], geom, ones_row=True).T
         if not need_dx:
             continue
         dcols = _scratch.take("dcols", (C * kh * kw, gk.shape[1]), dtype)
@@ -435,7 +440,7 @@ def small_backward(g, x, w, geom, *, need_dx=True):
         dxp = np.bincount(_gather_index(n, C, geom).reshape(-1), weights=dcols.reshape(-1),
                           minlength=n * C * Hp * Wp).reshape(n, C, Hp, Wp)
         dx[n0:n1] = dxp[:, :, pt:pt + H, pl:pl + W]
-    return dx, dw2.reshape(w.shape), db
+    return dx, np.ascontiguousarray(dwb[:, :-1]).reshape(w.shape), dwb[:, -1].copy()
 
 
 def backward(g, x, w, geom):

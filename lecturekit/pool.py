@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from ._geometry import AXES, check_dout, float_dtype, nchw, pair, positions
+from ._geometry import AXES, check_dout, float_dtype, nchw, pair, plain_sizes, positions
 
 __all__ = [
     "max_pool2d", "max_pool2d_backward", "max_pool2d_reference",
@@ -39,10 +39,7 @@ def _pool_args(x, kernel_size, stride, padding):
     x = nchw(x, "x")
     x = x.astype(float_dtype(x), copy=False)
     sizes = (kernel_size, stride, padding)
-    # only plain ints go through the cache: 2.0 and True hash as 2 and 1 would, and must
-    # still be refused
-    if all(v is None or type(v) is int or (type(v) is tuple and all(type(e) is int for e in v))
-           for v in sizes):
+    if plain_sizes(*sizes):  # hashable and exact: 2.0 and True must still be refused
         return (x, *_geometry(x.shape, *sizes))
     return (x, *_geometry.__wrapped__(x.shape, *sizes))
 

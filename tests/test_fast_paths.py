@@ -139,6 +139,39 @@ def test_the_digits_lenet_layers_take_the_small_path_and_lenet5_does_not():
         assert _im2col.is_small(xs[0], xs[1], geom) == small
 
 
+def test_the_small_paths_padded_buffer_is_right_whatever_layout_came_before():
+    """The small path writes a padded chunk's zero border only when the layout changes:
+    a sequence of layouts sharing a padded size (8x8 pad 1 and 6x6 pad 2 are both 10x10),
+    a dtype change and an unpadded non-contiguous input must each see zeros there."""
+    rng = np.random.default_rng(5)
+    w3, w5 = rng.normal(size=(4, 2, 3, 3)), rng.normal(size=(4, 2, 5, 5))
+    cases = [((3, 2, 8, 8), w3, 1), ((3, 2, 6, 6), w5, 2), ((3, 2, 8, 8), w3, 1),
+             ((3, 2, 10, 10), w3, 0), ((3, 2, 8, 8), w3.astype(np.float32), 1), ((3, 2, 8, 8), w3, 1)]
+    for shape, w, pad in cases * 2:
+        x = rng.normal(size=shape) + 10.0  # nothing near zero: a stale border would show
+        if pad == 0:
+            x = np.asfortranarray(x)  # non-contiguous: copied into the buffer too
+        if w.dtype == np.float32:
+            x = x.astype(np.float32)
+        assert _im2col.is_small(shape[0], shape[1], _geometry(x, w, dict(stride=1, padding=pad,
+                                                                         dilation=1)))
+        tol = 1e-4 if w.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(conv2d(x, w, padding=pad), conv2d_reference(x, w, padding=pad),
+                                   rtol=tol, atol=tol)
+
+
+def test_cached_geometry_still_refuses_a_float_or_a_bool_that_hashes_like_a_valid_size():
+    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    conv2d(x, w, stride=2, padding=1)  # 2 and 1 are now cached
+    pool.max_pool2d(x, 2, stride=1)
+    for call in (lambda: conv2d(x, w, stride=2.0, padding=1),
+                 lambda: conv2d(x, w, stride=2, padding=True),
+                 lambda: pool.max_pool2d(x, 2.0, stride=1),
+                 lambda: pool.max_pool2d(x, (2, 2), stride=True)):
+        with pytest.raises(TypeError, match="must be an integer"):
+            call()
+
+
 def test_conv2d_small_path_keeps_float32():
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(2, 3, 5, 5)).astype(np.float32), rng.normal(size=(4, 3, 3, 3))
