@@ -74,8 +74,9 @@ shapes of benchmarks/bench_conv.py; smaller chunks stay in cache but give BLAS s
 to spread over its threads."""
 
 FEW_FILTERS = 8
-"""forward() blocks two output rows per im2col column when K <= FEW_FILTERS (and the vertical
-dilation is 1): products with 6 rows ran at 6.9 GMAC/s, with 12 at 12.2 (float64, one thread)."""
+"""forward() blocks two or four output rows per im2col column when K <= FEW_FILTERS (and the
+vertical dilation is 1; see :func:`row_block`): products with 6 rows ran at 6.9 GMAC/s, with
+12 at 12.2, with 24 at 21 (float64, one thread)."""
 
 
 class Geometry(NamedTuple):
@@ -143,6 +144,8 @@ class _Blocks(NamedTuple):
     row_step: int
     n_blocks: int  # ceil(Ho / B)
     rows: int  # rows of the padded buffer: every row a block reads, plus the spare row
+    width: int  # columns per block row: the junk-column width Wc for B = 1, else Wo
+    last_row: int  # the last padded row a block reads
 
 
 def _blocks(geom, B=1):
@@ -154,7 +157,12 @@ def _blocks(geom, B=1):
     else:  # every input row the B shifted kernels touch (the weights hold zeros between taps)
         R, row_step = (B - 1) * sh + (kh - 1) * dh + 1, 1
     last_row = (n_blocks - 1) * B * sh + (R - 1) * row_step
-    return _Blocks(B, R, row_step, n_blocks, max(geom.padded_hw[0], last_row + 1) + 1)
+    # Junk columns let one block's positions run on into the next row, so that with B = 1
+    # the copy into the im2col matrix has runs of Ho*Wc entries; with B > 1 the runs are a
+    # row long either way, and the junk would only add to the product and the copies.
+    width = geom.cols_width if B == 1 else geom.out_hw[1]
+    return _Blocks(B, R, row_step, n_blocks, max(geom.padded_hw[0], last_row + 1) + 1, width,
+                   last_row)
 
 
 def _padded_chunk(x, n0, n1, geom, blocks):
@@ -172,12 +180,22 @@ def _padded_chunk(x, n0, n1, geom, blocks):
     return xp
 
 
+def _window_source(x, n0, n1, geom, blocks):
+    """What :func:`window_view` reads for samples ``n0:n1``: ``x`` itself when nothing needs
+    padding (no padding, no junk columns, every block inside the image, C-contiguous),
+    else :func:`_padded_chunk`."""
+    if (blocks.width == geom.out_hw[1] and geom.pad == ((0, 0), (0, 0))
+            and blocks.last_row < geom.in_hw[0] and x.flags.c_contiguous):
+        return x[n0:n1]
+    return _padded_chunk(x, n0, n1, geom, blocks)
+
+
 def window_view(xp, geom, blocks, *, writeable=False):
-    """Strided view ``(n, C, R, kw, n_blocks, Wc)`` of a padded buffer.
+    """Strided view ``(n, C, R, kw, n_blocks, blocks.width)`` of a padded buffer.
 
     Element ``[n, c, r, v, I, j]`` is ``xp[n, c, I*B*sh + r*row_step, j*sw + v*dw]``,
-    read through the flattened image so that junk columns ``j >= Wo`` wrap into
-    the next row. With ``B = 1`` that is ``x_p[n, c, I*sh + r*dh,
+    read through the flattened image so that junk columns ``j >= Wo`` (with ``B = 1``,
+    width ``Wc``) wrap into the next row. With ``B = 1`` that is ``x_p[n, c, I*sh + r*dh,
     j*sw + v*dw]``: window entry ``(r, v)`` of output position ``(I, j)``. For fixed
     ``(r, v)`` all addresses are distinct, which is what lets :func:`grad_input`
     add into the view one kernel position at a time.
@@ -189,7 +207,7 @@ def window_view(xp, geom, blocks, *, writeable=False):
     e = xp.itemsize
     return as_strided(
         xp,
-        shape=(xp.shape[0], xp.shape[1], blocks.R, kw, blocks.n_blocks, geom.cols_width),
+        shape=(xp.shape[0], xp.shape[1], blocks.R, kw, blocks.n_blocks, blocks.width),
         strides=(xp.strides[0], xp.strides[1], blocks.row_step * Wp * e, dw * e,
                  blocks.B * sh * Wp * e, sw * e),
         writeable=writeable,
@@ -226,13 +244,32 @@ def _blocked_weights(w, b, blocks, geom):
     if B == 1:  # R = kh: the rows are the kernel's own
         wb[0, :, :C * R * kw] = w.reshape(K, -1)
     else:  # filter k's row u lands on block row t*sh + u*dh
-        taps = geom.stride[0] * np.arange(B)[:, None] + geom.dilation[0] * np.arange(kh)
+        (sh, dh) = geom.stride[0], geom.dilation[0]
         shifted = wb[:, :, :C * R * kw].reshape(B, K, C, R, kw)
         for t in range(B):
-            shifted[t, :, :, taps[t]] = w.transpose(2, 0, 1, 3)  # (kh, K, C, kw)
+            shifted[t, :, :, t * sh:t * sh + (kh - 1) * dh + 1:dh] = w
     if b is not None:
         wb[:, :, -1] = b
     return wb.reshape(B * K, -1)
+
+
+def row_block(K, geom):
+    """How many output rows :func:`forward` computes per im2col column (``B``).
+
+    Few filters make a product with few rows, which BLAS runs slowly; blocking ``B``
+    output rows multiplies the rows by ``B`` and divides the columns by ``B``, for a
+    ``(B - 1 + kh) / kh`` times larger product. Measured on one thread (conv2d / its
+    plain im2col product): LeNet-5's first layer (6 5x5 filters on 28x28) 1.53 with
+    ``B = 2``, 1.19 with 4; 2 7x7 filters on 3 x 64x64 channels 1.21 and 0.60. With
+    3x3 kernels the larger product costs more than it saves: 4 blocks stay for
+    kernels of 5 rows or more.
+    """
+    kh = geom.kernel[0]
+    if K > FEW_FILTERS or geom.dilation[0] != 1 or geom.out_hw[0] <= 1:
+        return 1
+    if 4 * K <= 3 * FEW_FILTERS and kh >= 5 and geom.out_hw[0] >= 8:
+        return 4
+    return 2
 
 
 def forward(x, w, geom, b=None):
@@ -240,15 +277,15 @@ def forward(x, w, geom, b=None):
     N = x.shape[0]
     K = w.shape[0]
     Ho, Wo = geom.out_hw
-    B = 2 if K <= FEW_FILTERS and geom.dilation[0] == 1 and Ho > 1 else 1
-    blocks = _blocks(geom, B)
+    blocks = _blocks(geom, row_block(K, geom))
+    B = blocks.B
     wb = _blocked_weights(w, b, blocks, geom)
-    Wc = geom.cols_width
+    Wc = blocks.width
     y = np.empty((N, K, Ho, Wo), dtype=np.result_type(x, w))
     per_sample = max(wb.shape) * blocks.n_blocks * Wc * x.itemsize
     for n0, n1 in _chunks(N, per_sample):
         n = n1 - n0
-        cols = _cols(window_view(_padded_chunk(x, n0, n1, geom, blocks), geom, blocks),
+        cols = _cols(window_view(_window_source(x, n0, n1, geom, blocks), geom, blocks),
                      ones_row=b is not None)
         out = _scratch.take("out", (B * K, cols.shape[1]), y.dtype)
         np.matmul(wb, cols, out=out)

@@ -50,7 +50,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _im2col
 from ._checks import as_array, check_bool, check_choice, check_int
-from ._geometry import check_dout, correlation_geometry, float_dtype, nchw, pair, positions
+from ._geometry import (check_dout, checked_array, correlation_geometry, float_dtype, nchw, pair,
+                        positions)
 
 __all__ = [
     "conv_output_size", "conv_transpose_output_size", "receptive_field",
@@ -463,7 +464,7 @@ def correlate2d(I, K, mode="full"):
 def _bias(b, n_out, what):
     if b is None:
         return None
-    b = as_array(b, "b", dtype=None)
+    b = checked_array(b, "b", keep_float32=True)
     if b.shape != (n_out,):
         raise ValueError(f"b must have shape ({n_out},), one per {what}, got {b.shape}")
     return b

@@ -454,7 +454,7 @@ def test_conv2d_chunks_of_samples_give_the_same_result(monkeypatch):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
-@pytest.mark.parametrize("few_filters", [0, 1000])  # every product plain, every one row-blocked
+@pytest.mark.parametrize("blocks", [1, 2, 3, 4])  # output rows per im2col column, forced
 @pytest.mark.parametrize("kw", [
     dict(),
     dict(padding=1),
@@ -462,17 +462,35 @@ def test_conv2d_chunks_of_samples_give_the_same_result(monkeypatch):
     dict(stride=(3, 1), padding=(0, 1)),
     dict(dilation=(1, 2), padding="same"),
     dict(dilation=2),  # vertical dilation: never row-blocked
+    dict(stride=2),  # no padding, no junk columns: the windows read x itself
 ])
-def test_conv2d_row_blocks_match_reference(monkeypatch, few_filters, kw):
-    # Odd and even output heights, so the last block of two rows is sometimes half empty.
-    monkeypatch.setattr(_im2col, "FEW_FILTERS", few_filters)
+def test_conv2d_row_blocks_match_reference(monkeypatch, blocks, kw):
+    # Output heights that are and are not multiples of the block, so the last block of rows
+    # is sometimes partly empty; kernels of 3 and of 5 rows.
+    monkeypatch.setattr(_im2col, "row_block", lambda K, geom: blocks)
     monkeypatch.setattr(_im2col, "SMALL_ELEMENTS", 0)  # row blocks are the chunked path's
     rng = np.random.default_rng(16)
-    for shape in [(3, 2, 7, 6), (2, 3, 8, 9), (1, 1, 5, 5)]:
+    for shape, kh in [((3, 2, 7, 6), 3), ((2, 3, 8, 9), 3), ((1, 1, 5, 5), 3), ((2, 1, 13, 9), 5)]:
         x = rng.normal(size=shape)
-        w, b = rng.normal(size=(4, shape[1], 3, 2)), rng.normal(size=4)
+        w, b = rng.normal(size=(4, shape[1], kh, 2)), rng.normal(size=4)
         np.testing.assert_allclose(conv2d(x, w, b, **kw), conv2d_reference(x, w, b, **kw),
                                    rtol=0, atol=1e-12)
+
+
+def test_conv2d_row_block_choice():
+    """Few filters are row-blocked: by 4 with kernels of 5 rows or more (LeNet-5's first
+    layer), by 2 otherwise; many filters, vertical dilation and one output row are not."""
+    from lecturekit._geometry import correlation_geometry
+
+    def block(K, kernel, in_hw=(28, 28), dilation=1):
+        return _im2col.row_block(K, correlation_geometry(in_hw, kernel, 1, 0, dilation))
+
+    assert block(6, (5, 5)) == 4
+    assert block(6, (3, 3)) == 2
+    assert block(8, (5, 5)) == 2
+    assert block(64, (3, 3)) == 1
+    assert block(4, (5, 5), dilation=2) == 1
+    assert block(4, (5, 5), in_hw=(5, 9)) == 1
 
 
 @pytest.mark.parametrize("small", [None, 0])  # the small path (these shapes), the chunked one
