@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import numpy as np
@@ -35,7 +36,8 @@ def test_sleep_lets_go_of_the_canvas_renderer_and_the_background():
     assert e._frames._rendered_bytes == 0 and e._frames._blend is None
 
 
-def test_a_shown_explorer_gives_back_free_memory_after_each_cell_of_an_ipython_shell(monkeypatch):
+def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_each_cell(
+        monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
     trims = []
@@ -45,13 +47,46 @@ def test_a_shown_explorer_gives_back_free_memory_after_each_cell_of_an_ipython_s
         shell.run_cell("from lecturekit.explore import ScheduleExplorer\n"
                        "e = ScheduleExplorer(); e.widget; f = ScheduleExplorer(); f.widget")
         callbacks = shell.events.callbacks["post_execute"]
-        assert callbacks.count(_render._give_back_free_memory) == 1  # two shown: registered once
+        assert callbacks.count(_render.after_cell) == 1  # two shown: registered once
+        e, f = shell.user_ns["e"], shell.user_ns["f"]
+        assert e._frames._asleep and f._frames._asleep  # after the cell that showed them
         before = len(trims)
+        e.update(lr=0.5)  # a slider moved: in a comm message, not a cell
+        assert not e._frames._asleep and e._frames._background is not None
         shell.run_cell("x = 1")
         assert trims[before:] == [0]  # one trim after the cell
+        assert e._frames._asleep and e._frames._background is None
     finally:
-        shell.events.unregister("post_execute", _render._give_back_free_memory)
+        shell.events.unregister("post_execute", _render.after_cell)
         InteractiveShell.clear_instance()
+
+
+def test_a_renderer_that_another_thread_draws_with_is_not_put_to_sleep():
+    a, b, c = DropoutExplorer(), DropoutExplorer(), DropoutExplorer()
+    a.update(p=0.3)  # the last to draw: awake
+    held, release = threading.Event(), threading.Event()
+
+    def draw_in_another_thread():  # holds a's lock as a frame in progress would
+        with a._frames._lock:
+            held.set()
+            release.wait(10)
+
+    other = threading.Thread(target=draw_in_another_thread)
+    other.start()
+    try:
+        held.wait(10)
+        assert a._frames.sleep(blocking=False) is False and not a._frames._asleep
+        assert a._frames._background is not None  # still there: a is in use
+        for e in (b, c, b, c):  # two others draw: a is the oldest, but stays awake
+            e.update(p=0.4 if e is b else 0.6)
+        assert not a._frames._asleep and a._frames._background is not None
+        _render.sleep_all()
+        assert b._frames._asleep and c._frames._asleep and not a._frames._asleep
+    finally:
+        release.set()
+        other.join(10)
+    _render.sleep_all()
+    assert a._frames._asleep
 
 
 def test_outside_ipython_nothing_is_registered():
@@ -62,7 +97,7 @@ def test_outside_ipython_nothing_is_registered():
     ScheduleExplorer().widget  # shown with no shell: nothing registered, no error
     shell = InteractiveShell.instance()  # a shell started later has no trim until one is shown
     try:
-        assert _render._give_back_free_memory not in shell.events.callbacks["post_execute"]
+        assert _render.after_cell not in shell.events.callbacks["post_execute"]
     finally:
         InteractiveShell.clear_instance()
 
