@@ -50,8 +50,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _im2col
 from ._checks import as_array, check_bool, check_choice, check_int
-from ._geometry import (check_dout, checked_array, correlation_geometry, float_dtype, nchw, pair,
-                        positions)
+from ._geometry import check_dout, checked_array, correlation_geometry, float_dtype, nchw, pair, positions
 
 __all__ = [
     "conv_output_size", "conv_transpose_output_size", "receptive_field",

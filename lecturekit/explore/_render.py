@@ -149,8 +149,8 @@ def after_cell():
     A cell's explorers have drawn and sent their pictures by then, and a student who
     moves a slider next is in a comm message, not a cell: the explorer they move wakes on
     its first frame (5-30 ms once) and stays awake while they move it. The two renderers
-    that would stay awake otherwise held 14.6 MiB of notebook 01's kernel after Run All
-    (166 -> 151 MiB). A lecture's cells also make and drop arrays of tens of MB
+    that would stay awake otherwise held 6-15 MiB of a kernel after Run All (notebook 01:
+    166 -> 160 MiB, 02: 156 -> 142). A lecture's cells also make and drop arrays of tens of MB
     (Monte-Carlo estimates, batches of inputs); glibc keeps the freed pages mapped, and
     ``malloc_trim(0)`` gives them back (about a millisecond).
     """
