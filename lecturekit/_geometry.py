@@ -63,7 +63,7 @@ def positions(n, eff, stride, pad_total, what, *, exact=False, names):
     return span // stride + 1
 
 
-def plain_sizes(*values):
+def _plain(*values):
     """Whether every value is None, a str, a plain int or a tuple of plain ints: hashable
     and compared exactly, so a cache keyed on them cannot mistake ``2.0`` or ``True`` (which
     hash as ``2`` and ``1``) for a valid size that it has already checked."""
@@ -71,20 +71,26 @@ def plain_sizes(*values):
                or (type(v) is tuple and all(type(e) is int for e in v)) for v in values)
 
 
+def cached_for_plain_sizes(func):
+    """``func`` (the checks of a layer's sizes) cached when every argument is plain
+    (:func:`_plain`), run uncached otherwise: a model calls its layers with the same sizes
+    on every step, and the checks cost as much as a small layer's work."""
+    cached = functools.lru_cache(maxsize=64)(func)
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        return cached(*args) if _plain(*args) else func(*args)
+
+    return wrapper
+
+
 def correlation_geometry(in_hw, kernel, stride, padding, dilation,
                          names="x, w, padding and dilation"):
-    """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``.
-
-    Cached for plain int (or str) sizes: a model calls its layers with the same ones on
-    every step, and the checks cost as much as a small layer's gather.
-    """
-    in_hw, kernel = tuple(in_hw), tuple(kernel)
-    if plain_sizes(in_hw, kernel, stride, padding, dilation, names):
-        return _correlation_geometry(in_hw, kernel, stride, padding, dilation, names)
-    return _correlation_geometry.__wrapped__(in_hw, kernel, stride, padding, dilation, names)
+    """Resolve stride/padding/dilation for a correlation of ``in_hw`` with ``kernel``."""
+    return _correlation_geometry(tuple(in_hw), tuple(kernel), stride, padding, dilation, names)
 
 
-@functools.lru_cache(maxsize=64)
+@cached_for_plain_sizes
 def _correlation_geometry(in_hw, kernel, stride, padding, dilation, names):
     stride = pair(stride, "stride", minimum=1)
     dilation = pair(dilation, "dilation", minimum=1)

@@ -27,7 +27,7 @@ import functools
 
 import numpy as np
 
-from ._geometry import AXES, check_dout, float_dtype, nchw, pair, plain_sizes, positions
+from ._geometry import AXES, cached_for_plain_sizes, check_dout, float_dtype, nchw, pair, positions
 
 __all__ = [
     "max_pool2d", "max_pool2d_backward", "max_pool2d_reference",
@@ -38,16 +38,12 @@ __all__ = [
 def _pool_args(x, kernel_size, stride, padding):
     x = nchw(x, "x")
     x = x.astype(float_dtype(x), copy=False)
-    sizes = (kernel_size, stride, padding)
-    if plain_sizes(*sizes):  # hashable and exact: 2.0 and True must still be refused
-        return (x, *_geometry(x.shape, *sizes))
-    return (x, *_geometry.__wrapped__(x.shape, *sizes))
+    return (x, *_geometry(x.shape, kernel_size, stride, padding))
 
 
-@functools.lru_cache(maxsize=64)
+@cached_for_plain_sizes
 def _geometry(shape, kernel_size, stride, padding):
-    """``(k, s, p, out)`` for an input of ``shape``, checked; cached, since a model pools the
-    same shape with the same sizes on every step (the checks cost more than a small pool)."""
+    """``(k, s, p, out)`` for an input of ``shape``, checked."""
     k = pair(kernel_size, "kernel_size", minimum=1)
     s = k if stride is None else pair(stride, "stride", minimum=1)
     p = pair(padding, "padding", minimum=0)
