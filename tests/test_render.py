@@ -36,6 +36,37 @@ def test_sleep_lets_go_of_the_canvas_renderer_and_the_background():
     assert e._frames._rendered_bytes == 0 and e._frames._blend is None
 
 
+def test_a_formula_parsed_while_drawing_leaves_no_cycle_that_holds_the_renderer():
+    # mathtext's parser raises and catches exceptions as it backtracks; their tracebacks
+    # hold the frames of the draw, and those the Agg renderer: 8 MiB of notebook 01's
+    # kernel until a full collection, which a kernel rarely runs. With the collector off,
+    # only reference counts free anything: the renderer must go when the explorer sleeps.
+    e = DropoutExplorer()
+    e.fig.axes[0].set_title(r"$\sum_{k=1}^{7} w_k^{\mathrm{asleep}} \,/\, \sqrt{\beta_k}$")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        misses = _render._shared_math_parser("vector")._parse_cached.func.cache_info().misses
+        e.render_png()  # the new title is parsed in the background's draw
+        assert _render._shared_math_parser("vector")._parse_cached.func.cache_info().misses > misses
+        canvas_renderer = weakref.ref(e.fig.canvas.get_renderer())
+        e._frames.sleep()
+        assert canvas_renderer() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_a_dropped_renderer_held_elsewhere_keeps_a_single_pixel():
+    e = DropoutExplorer()
+    png = e.render_png()
+    held = e.fig.canvas.get_renderer()  # as an exception's frames may hold it
+    e._frames.sleep()
+    assert np.asarray(held.buffer_rgba()).shape == (1, 1, 4)
+    assert e.fig.canvas.get_renderer() is not held
+    assert e.render_png() == png  # a new renderer, the same picture
+
+
 def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_each_cell(
         monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import io
 import math
 import struct
@@ -150,7 +151,8 @@ def after_cell():
     moves a slider next is in a comm message, not a cell: the explorer they move wakes on
     its first frame (5-30 ms once) and stays awake while they move it. The two renderers
     that would stay awake otherwise held 6-15 MiB of a kernel after Run All (notebook 01:
-    166 -> 160 MiB, 02: 156 -> 142). A lecture's cells also make and drop arrays of tens of MB
+    166 -> 160 MiB, 02: 156 -> 142; with the parser's garbage collected as it is made,
+    :func:`_shared_math_parser`, 01 holds 150 MiB). A lecture's cells also make and drop arrays of tens of MB
     (Monte-Carlo estimates, batches of inputs); glibc keeps the freed pages mapped, and
     ``malloc_trim(0)`` gives them back (about a millisecond).
     """
@@ -204,13 +206,32 @@ def _shared_math_parser(output):
     every new figure, and the offscreen renderer of the texts, parsed each formula again
     (~10 ms each). Sharing one, with room for the formulas of a whole notebook, parses
     each once.
+
+    Each parse runs with the collector paused and ends with a collection of the youngest
+    generation, which then holds all of the parse's garbage: pyparsing raises and catches
+    exceptions as it backtracks, and their tracebacks hold the frames of the draw that
+    called it, with their locals (the Agg renderer, a frame's pixels). Left to the
+    collector, those cycles reach its oldest generation, which a kernel collects rarely:
+    notebook 01's kernel held 8 MiB of them after Run All. (1-2 ms more a formula.)
     """
     from matplotlib.mathtext import MathTextParser
 
     parser = MathTextParser({"vector": "path", "raster": "agg"}[output])
     cached = getattr(type(parser), "_parse_cached", None)
     if getattr(cached, "__wrapped__", None) is not None:
-        wider = functools.lru_cache(MATHTEXT_CACHE)(cached.__wrapped__)
+        parse = cached.__wrapped__
+
+        def parse_then_collect(*args, **kwargs):
+            enabled = gc.isenabled()
+            gc.disable()  # the parse's garbage stays young: collect(0) below finds all of it
+            try:
+                return parse(*args, **kwargs)
+            finally:
+                if enabled:
+                    gc.enable()
+                gc.collect(0)
+
+        wider = functools.lru_cache(MATHTEXT_CACHE)(parse_then_collect)
         parser._parse_cached = functools.partial(wider, parser)
     return parser
 
@@ -267,6 +288,25 @@ def _remembered(cache, key, compute):
         if len(cache) > LAYOUTS:
             cache.popitem(last=False)
     return value
+
+
+def _let_go_of_pixels(renderer):
+    """Shrink a dropped Agg ``renderer``'s pixel buffer to one pixel, in place (or nothing).
+
+    A renderer that drew a formula stays reachable from garbage after it is dropped:
+    mathtext's parser (pyparsing) raises and catches exceptions as it backtracks, and each
+    exception's traceback holds the frames of the draw that called it, whose locals hold the
+    renderer. Only a full garbage collection frees those cycles (~0.15 s in a notebook's
+    kernel, rarely run), and until then each renderer's buffers (about 2 MB at 930×470)
+    stay: three of them were 8 MiB of notebook 01's kernel after Run All. A renderer
+    shrunk here costs a few hundred bytes wherever it is held, and one still drawn with
+    (nothing here does) draws into a pixel, clipped.
+    """
+    agg = getattr(renderer, "_renderer", None)
+    if agg is None or not hasattr(renderer, "_update_methods"):
+        return
+    renderer._renderer = type(agg)(1, 1, renderer.dpi)
+    renderer._update_methods()
 
 
 class _GlyphCachingRenderer(RendererAgg):
@@ -640,13 +680,15 @@ class FrameRenderer:
         self._rendered.clear()
         self._rendered_bytes = 0
         self._blend_key, self._blend_refs, self._blend = None, [], None
-        self._offscreen = self._dirty = None
+        self._drop_offscreen()
+        self._dirty = None
         for artist in self.animated:  # the images' screen pixels: made again when next drawn
             remembered = vars(artist).get("make_image")
             if isinstance(remembered, _RememberedImage):
                 remembered.key = remembered.data = remembered.result = None
         self._asleep = True
         canvas = self.fig.canvas
+        _let_go_of_pixels(getattr(canvas, "renderer", None))
         canvas.renderer = None
         canvas._lastKey = None  # what FigureCanvasAgg.get_renderer checks to make a new one
         for text in self.fig.findobj(Text):
@@ -665,7 +707,7 @@ class FrameRenderer:
             self._cover.draw(renderer)
             pixels = np.asarray(canvas.buffer_rgba())
             self._composite_text(self._message, pixels)
-            self._offscreen = None
+            self._drop_offscreen()
             return pixels
         texts = []
         # By axes, then zorder at draw time (draw() may raise one line above the others).
@@ -683,8 +725,12 @@ class FrameRenderer:
                     spine.draw(renderer)
         pixels = np.asarray(canvas.buffer_rgba())  # a writable view of the canvas
         self._composite_texts(texts, pixels)
-        self._offscreen = None  # made again (~0.3 ms) when a text changes: 1.8 MB less per figure
+        self._drop_offscreen()  # made again (~0.3 ms) when a text changes: 1.8 MB less per figure
         return pixels
+
+    def _drop_offscreen(self):
+        _let_go_of_pixels(self._offscreen)
+        self._offscreen = None
 
     def _fresh_background(self):
         """The background for the current state: from the cache if only axis limits changed."""
