@@ -510,6 +510,19 @@ class _Canvas(FigureCanvasAgg):
         return self.renderer
 
 
+def _children(artist):
+    """``artist.get_children()``, but an ``Axis``'s ticks as it has them.
+
+    ``Axis.get_children`` lays its ticks out again (its locators run, and the minor ticks are
+    sifted against the major ones): 3-5 ms a frame for a figure of a few axes, twice a frame
+    (:func:`_decoration_changed`, :func:`_static_artists`). The ticks it has are those the
+    last draw laid out, and any more it would make are made by the next draw.
+    """
+    if isinstance(artist, Axis):
+        return [artist.label, artist.offsetText, *artist.majorTicks, *artist.minorTicks]
+    return artist.get_children()
+
+
 def _static_artists(fig):
     """Every artist of the figure that is part of the cached background."""
     stack = [fig]
@@ -517,7 +530,7 @@ def _static_artists(fig):
         artist = stack.pop()
         if not artist.get_animated():
             yield artist
-            stack.extend(artist.get_children())
+            stack.extend(_children(artist))
 
 
 def _decoration_changed(fig):
@@ -536,7 +549,7 @@ def _decoration_changed(fig):
             continue
         if artist.stale and not isinstance(artist, (Figure, Axes, Axis)):
             return True
-        stack.extend(artist.get_children())
+        stack.extend(_children(artist))
     return False
 
 
