@@ -449,6 +449,27 @@ def _stats(x2, B, xc, x, axes):
     return xc, mu, var
 
 
+ONE_PASS = 16.0
+"""A channel whose squared mean is at most this many times its variance (``|mu| <= 4 sigma``)
+has its variance from the sums of x and x² (:func:`_moments`), without forming ``x - mu``:
+the sums are a same-shape square and matrix-vector products, faster than subtracting a row
+vector and an einsum (at (32, 16, 8, 8), one thread: forward 41 -> 35 µs, backward 78 ->
+66 µs). Farther from zero mean, E[x²] − mu² cancels (its rounding grows with
+``mu² / sigma²``) and ``x - mu`` is formed (:func:`_stats`). Within the bound, the outputs
+and gradients are within a few ulps of the readable code's (4e-15 of their scale on the
+notebooks' shape and on (256, 4, 32, 32), means up to 3.9σ)."""
+
+
+def _moments(x2, B, scratch):
+    """``(mu, var)`` of rows ``x2`` (A, P*B) from the sums of x and x² (into ``scratch``, the
+    shape of ``x2``), or None unless every channel's ``mu² <= ONE_PASS var`` (None too if a
+    value is not finite: NaN compares false). Call it with floating-point warnings off."""
+    m = x2.shape[0] * B
+    mu = _col_sum(x2, B) / m
+    var = _col_sum(np.multiply(x2, x2, out=scratch), B) / m - mu * mu
+    return (mu, var) if (mu * mu <= ONE_PASS * var).all() else None
+
+
 def _rows_forward(x2, B, g, b, eps, x, axes):
     """Batch norm of rows ``x2`` (A, P*B) with ``g``, ``b`` (P,); None unless the variances,
     ``g`` and ``b`` are finite (see :func:`_stats`)."""
@@ -456,12 +477,23 @@ def _rows_forward(x2, B, g, b, eps, x, axes):
     old = None if bufsize is None else np.setbufsize(bufsize)
     try:
         with np.errstate(all="ignore"):
-            out, _, var = _stats(x2, B, None, x, axes)  # x - mu, scaled and shifted in place
-            scale = g * (1.0 / np.sqrt(var + eps))
-            if not math.isfinite(np.add.reduce(var + scale + b)):  # a NaN or inf among them
+            out = np.empty_like(x2)
+            moments = _moments(x2, B, out)
+            if moments is None:  # out = x - mu, then scaled and shifted in place
+                out, _, var = _stats(x2, B, out, x, axes)
+                scale = g * (1.0 / np.sqrt(var + eps))
+                shift = b
+            else:  # out = x scale + (b - mu scale)
+                mu, var = moments
+                scale = g * (1.0 / np.sqrt(var + eps))
+                shift = b - mu * scale
+            if not math.isfinite(np.add.reduce(var + scale + shift)):  # a NaN or inf among them
                 return None
-        out *= scale.repeat(B) if B > 1 else scale
-        out += b.repeat(B) if B > 1 else b
+        if moments is None:
+            out *= scale.repeat(B) if B > 1 else scale
+        else:
+            np.multiply(x2, scale.repeat(B) if B > 1 else scale, out=out)
+        out += shift.repeat(B) if B > 1 else shift
     finally:
         if old is not None:
             np.setbufsize(old)
@@ -476,23 +508,32 @@ def _rows_backward(d2, x2, B, g, eps, x, axes):
     old = None if bufsize is None else np.setbufsize(bufsize)
     try:
         with np.errstate(all="ignore"):
-            scratch = (_im2col.scratch("norm_xc", x2.shape, x2.dtype)
-                       if x2.nbytes <= NORM_KEEP_BYTES else None)
-            xc, _, var = _stats(x2, B, scratch, x, axes)
+            dx = np.empty_like(x2)
+            moments = _moments(x2, B, dx)
+            if moments is None:
+                scratch = (_im2col.scratch("norm_xc", x2.shape, x2.dtype)
+                           if x2.nbytes <= NORM_KEEP_BYTES else None)
+                centred, mu, var = _stats(x2, B, scratch, x, axes)  # x - mu
+            else:
+                centred, (mu, var) = x2, moments
             inv_std = 1.0 / np.sqrt(var + eps)
             gi = g * inv_std
             dbeta = _col_sum(d2, B)
             if not math.isfinite(np.add.reduce(var + gi + dbeta)):
                 return None
-        dxc = _col_dot(d2, xc, B)  # sum dout * (x - mu)
+        if moments is None:
+            dxc = _col_dot(d2, centred, B)  # sum dout * (x - mu)
+        else:  # sum dout * x - mu sum dout (within ONE_PASS: a few ulps of the above)
+            dxc = _col_sum(np.multiply(d2, x2, out=dx), B) - mu * dbeta
         dgamma = dxc * inv_std
-        # dx = g inv/m (m dout - sum dout - x_hat sum dout x_hat), x_hat = xc inv, as
-        # gi (dout - sum dout / m - xc inv^2 sum(dout xc) / m): three arrays, four passes
+        # dx = g inv/m (m dout - sum dout - x_hat sum dout x_hat), x_hat = (x - mu) inv, as
+        # gi (dout - sum dout / m - (x - mu) inv^2 sum(dout (x - mu)) / m): four passes
+        # (within ONE_PASS, x in place of x - mu and mu k in the constant)
         k = inv_std * inv_std * (dxc / -m)
-        c = dbeta / m
+        c = dbeta / m if moments is None else dbeta / m + mu * k
         if B > 1:
             gi, k, c = gi.repeat(B), k.repeat(B), c.repeat(B)
-        dx = np.multiply(xc, k)
+        np.multiply(centred, k, out=dx)
         dx += d2
         dx -= c
         dx *= gi

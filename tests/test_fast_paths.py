@@ -217,6 +217,27 @@ def test_batch_norm_fast_path_matches_the_readable_code(problem):
         _close(a, r)
 
 
+@FEW
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(8, 3, 4, 4), (32, 16, 8, 8)]),
+       sigmas=st.floats(0.0, 6.0), scale=st.sampled_from([1e-3, 1.0, 1e3]))
+def test_batch_norm_on_either_side_of_the_one_pass_bound_matches_the_readable_code(
+        seed, shape, sigmas, scale):
+    # Each channel's mean sits `sigmas` standard deviations from zero: within 4 (ONE_PASS),
+    # the variance comes from the sums of x and x²; beyond, from x - mu.
+    rng = np.random.default_rng(seed)
+    C = shape[1]
+    x = (rng.standard_normal(shape) + sigmas * rng.choice([-1.0, 1.0], C)[:, None, None]) * scale
+    gamma, beta, dout = rng.normal(size=C), rng.normal(size=C), rng.normal(size=shape)
+    x2 = x.reshape(shape[0], -1)
+    one_pass = norm._moments(x2, shape[2] * shape[3], np.empty_like(x2)) is not None
+    mu, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    assert one_pass == bool(np.all(mu * mu <= norm.ONE_PASS * var))
+    out, grads = _readable_batch_norm(x, gamma, beta, dout, "NCHW")
+    _close(batch_norm(x, gamma, beta), out)
+    for a, r in zip(batch_norm_backward(dout, x, gamma), grads, strict=True):
+        _close(a, r)
+
+
 def test_batch_norm_values_too_far_apart_still_take_the_rescaled_path():
     x = np.array([[1e200], [-1e200]])
     out = batch_norm(x, [1.0], [0.0])
