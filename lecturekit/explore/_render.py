@@ -150,10 +150,10 @@ def after_cell():
     moves a slider next is in a comm message, not a cell: the explorer they move wakes on
     its first frame (5-30 ms once) and stays awake while they move it. The two renderers
     that would stay awake otherwise held 6-15 MiB of a kernel after Run All (notebook 01:
-    166 -> 160 MiB, 02: 156 -> 142; with the parser's garbage collected as it is made,
-    :func:`_shared_math_parser`, 01 holds 150 MiB). A lecture's cells also make and drop arrays of tens of MB
-    (Monte-Carlo estimates, batches of inputs); glibc keeps the freed pages mapped, and
-    ``malloc_trim(0)`` gives them back (about a millisecond).
+    166 -> 160 MiB, 02: 156 -> 142; with the math parser's garbage collected as it is
+    made, :func:`_shared_math_parser`, 01 holds 150 MiB). A lecture's cells also make and
+    drop arrays of tens of MB (Monte-Carlo estimates, batches of inputs); glibc keeps the
+    freed pages mapped, and ``malloc_trim(0)`` gives them back (about a millisecond).
     """
     sleep_all()
     _give_back_free_memory()
@@ -292,14 +292,13 @@ def _remembered(cache, key, compute):
 def _let_go_of_pixels(renderer):
     """Shrink a dropped Agg ``renderer``'s pixel buffer to one pixel, in place (or nothing).
 
-    A renderer that drew a formula stays reachable from garbage after it is dropped:
-    mathtext's parser (pyparsing) raises and catches exceptions as it backtracks, and each
-    exception's traceback holds the frames of the draw that called it, whose locals hold the
-    renderer. Only a full garbage collection frees those cycles (~0.15 s in a notebook's
-    kernel, rarely run), and until then each renderer's buffers (about 2 MB at 930×470)
-    stay: three of them were 8 MiB of notebook 01's kernel after Run All. A renderer
-    shrunk here costs a few hundred bytes wherever it is held, and one still drawn with
-    (nothing here does) draws into a pixel, clipped.
+    A dropped renderer is freed only when nothing refers to it, and something may: a text
+    outside the figure's tree that it drew (``Text.draw`` keeps its renderer), or garbage
+    that holds the frames of a draw (see :func:`_shared_math_parser`), freed only by a full
+    collection, which a kernel rarely runs. Until then its buffers (about 2 MB at 930×470)
+    would stay; shrunk, it costs a few hundred bytes wherever it is held (notebook 01's
+    kernel after Run All: 151.0 -> 149.6 MiB). One still drawn with (nothing here does)
+    draws into a pixel, clipped.
     """
     agg = getattr(renderer, "_renderer", None)
     if agg is None or not hasattr(renderer, "_update_methods"):
