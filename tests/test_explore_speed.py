@@ -26,6 +26,8 @@ from matplotlib.image import AxesImage
 from benchmarks.bench_explore import _walk
 from lecturekit.explore import EXPLORERS, _render
 
+from .strategies import shared_explorer
+
 FEW = settings(max_examples=40, deadline=None)
 
 
@@ -119,7 +121,7 @@ def reference_path():
 def test_every_move_draws_the_pixels_of_the_reference_path(cls):
     with reference_path():
         slow = cls()
-    fast = cls()
+    fast = shared_explorer(cls)  # used by other tests: its caches warm, the same pictures
     assert np.array_equal(decoded(fast.png), decoded(slow.png))
     rng = np.random.default_rng(7)
     for move in _walk(cls, rng, 6):
