@@ -244,7 +244,7 @@ def _blocked_weights(w, b, blocks, geom):
     if B == 1:  # R = kh: the rows are the kernel's own
         wb[0, :, :C * R * kw] = w.reshape(K, -1)
     else:  # filter k's row u lands on block row t*sh + u*dh
-        (sh, dh) = geom.stride[0], geom.dilation[0]
+        sh, dh = geom.stride[0], geom.dilation[0]
         shifted = wb[:, :, :C * R * kw].reshape(B, K, C, R, kw)
         for t in range(B):
             shifted[t, :, :, t * sh:t * sh + (kh - 1) * dh + 1:dh] = w

@@ -466,8 +466,9 @@ def _moments(x2, B, scratch):
     value is not finite: NaN compares false). Call it with floating-point warnings off."""
     m = x2.shape[0] * B
     mu = _col_sum(x2, B) / m
-    var = _col_sum(np.multiply(x2, x2, out=scratch), B) / m - mu * mu
-    return (mu, var) if (mu * mu <= ONE_PASS * var).all() else None
+    mu2 = mu * mu
+    var = _col_sum(np.multiply(x2, x2, out=scratch), B) / m - mu2
+    return (mu, var) if (mu2 <= ONE_PASS * var).all() else None
 
 
 def _rows_forward(x2, B, g, b, eps, x, axes):
@@ -480,13 +481,11 @@ def _rows_forward(x2, B, g, b, eps, x, axes):
             out = np.empty_like(x2)
             moments = _moments(x2, B, out)
             if moments is None:  # out = x - mu, then scaled and shifted in place
-                out, _, var = _stats(x2, B, out, x, axes)
-                scale = g * (1.0 / np.sqrt(var + eps))
-                shift = b
+                out, mu, var = _stats(x2, B, out, x, axes)
             else:  # out = x scale + (b - mu scale)
                 mu, var = moments
-                scale = g * (1.0 / np.sqrt(var + eps))
-                shift = b - mu * scale
+            scale = g * (1.0 / np.sqrt(var + eps))
+            shift = b if moments is None else b - mu * scale
             if not math.isfinite(np.add.reduce(var + scale + shift)):  # a NaN or inf among them
                 return None
         if moments is None:
