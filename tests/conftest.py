@@ -5,7 +5,7 @@ from hypothesis import settings
 
 from lecturekit.catalog import load_catalog
 
-from . import browser
+from . import browser, helper
 
 # Derandomised: hypothesis draws the same examples on every run and machine, so a
 # test result is reproducible (random means seeded, in the tests too). The
@@ -26,6 +26,12 @@ def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 serving a copy of the notebooks, for one test module."""
     with browser.jupyter_lab(tmp_path_factory.mktemp("lab")) as base:
         yield base
+
+
+def pytest_collection_finish(session):
+    # The explorer checks marked for the helper process start on the other core now, the
+    # selected ones, in the order the run reaches them (tests/helper.py).
+    helper.start(session.items, session.config)
 
 
 def pytest_terminal_summary(terminalreporter):

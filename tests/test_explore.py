@@ -6,16 +6,13 @@ a new explorer is tested as soon as it is registered; the registry test walks
 imported by the package or not in its ``__all__``.
 """
 
-import atexit
 import importlib
 import numbers
-import os
 import pkgutil
 import re
 import string
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +32,7 @@ from lecturekit.resnet import gradient_norms_by_depth
 from lecturekit.rng import default_rng
 from lecturekit.train import train
 
+from . import helper
 from .references import dilate, rnn_jacobian_norms_written_out
 from .strategies import new_explorer, shared_explorer
 
@@ -125,8 +123,6 @@ SWEEP_DPI = 40
 """The sweep checks numbers and messages, not pixels: it renders at 40 dpi (a sixth of the
 pixels of 100 dpi: cheaper glyphs, backgrounds and PNGs), in an unregistered subclass."""
 
-_WORKER = "LECTUREKIT_TEST_EXPLORE_WORKER"  # set in the helper processes below
-
 
 def _small(cls):
     """``cls`` at SWEEP_DPI, as an unregistered subclass."""
@@ -172,88 +168,26 @@ def check_same_picture(explorer):
         assert first.keys() == again.keys()
 
 
-HELPER_CHECKS = {"sweep": lambda cls: check_sweep(_small(cls)()),
-                 "same_picture": lambda cls: check_same_picture(cls())}
-"""The generic checks the helper process runs on each explorer (a fresh one each)."""
+def helper_sweep(name):
+    """check_sweep on a new ``name`` explorer at SWEEP_DPI (the helper's job, tests/helper.py)."""
+    check_sweep(_small(_class(name))())
 
 
-def sweep_all():
-    """In a helper process: each of HELPER_CHECKS on every registered explorer, printed as it
-    goes, one JSON line ``[check, name, None or the failure's traceback]`` each."""
-    import json
-    import traceback
-    import warnings
-
-    warnings.filterwarnings("error", category=RuntimeWarning, module="lecturekit.*")  # as pytest
-    for cls in EXPLORERS:
-        for check, run in HELPER_CHECKS.items():
-            try:
-                run(cls)
-                failure = None
-            except BaseException:  # noqa: BLE001 -- reported to the test in the main process
-                failure = traceback.format_exc()
-            print(json.dumps([check, cls.__name__, failure]), flush=True)
+def helper_same_picture(name):
+    """check_same_picture on the process's ``name`` explorer (the helper's job: the explorer it
+    then walks on the reference path, test_explore_speed, its caches warm)."""
+    check_same_picture(shared_explorer(_class(name)))
 
 
-class _Helper:
-    """A helper process started when this module loads, so that it runs on the other core
-    while the other tests run; its result is read when a test needs it."""
-
-    def __init__(self, code):
-        self.proc = None
-        self.lines = []
-        # Not in a pytest-xdist worker (-n 2): the workers already use both cores,
-        # and each would start its own helper, every sweep made twice. There, each explorer's
-        # sweep is a test of its own, run in the worker that runs that explorer's tests.
-        if not os.environ.get(_WORKER) and not os.environ.get("PYTEST_XDIST_WORKER"):
-            env = {**os.environ, _WORKER: "1"}
-            self.proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True, env=env,
-                                         cwd=Path(__file__).resolve().parents[1])
-            atexit.register(self._stop)  # a run that never asked for it (-k) does not wait
-
-    def _stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def output(self):
-        """``(returncode, stdout, stderr)``, or None if no helper was started."""
-        if self.proc is None:
-            return None
-        if not hasattr(self, "_out"):
-            out, err = self.proc.communicate(timeout=900)
-            self._out = (self.proc.returncode, out, err)
-        return self._out
+def _class(name):
+    return next(cls for cls in EXPLORERS if cls.__name__ == name)
 
 
-_PYPLOT_CHECK = _Helper(
+_PYPLOT_CHECK = None if helper.in_a_helper_or_worker() else helper.Subprocess(
     "import sys, matplotlib; from lecturekit import explore\n"
     "for cls in explore.EXPLORERS: cls().update()\n"
     "print('matplotlib.pyplot' in sys.modules)")
-_SWEEPS = _Helper("from tests.test_explore import sweep_all; sweep_all()")
-
-
-def _helper_outcome(check, cls):
-    """The helper's result of ``check`` on ``cls``: None (passed), a traceback, or ... (not run),
-    in which case it is run here."""
-    done = _SWEEPS.output()
-    outcome = ...
-    if done is not None:
-        import json
-
-        results = {}
-        for line in done[1].splitlines():  # the JSON lines, among anything else printed
-            try:
-                c, n, f = json.loads(line)
-            except (ValueError, TypeError):
-                continue
-            results[c, n] = f
-        outcome = results.get((check, cls.__name__), ...)
-    if outcome is ...:
-        HELPER_CHECKS[check](cls)
-        return
-    assert outcome is None, f"{cls.__name__}: {check} failed in the helper process:\n{outcome}"
+"""Started when this module loads, to run on the other core while the tests run."""
 
 
 # ------------------------------------------------------------------ every explorer
@@ -697,7 +631,7 @@ def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size()
 
 def test_explore_uses_neither_pyplot_nor_a_backend():
     # every explorer made and updated in a fresh interpreter (started as the module loaded)
-    done = _PYPLOT_CHECK.output()
+    done = None if _PYPLOT_CHECK is None else _PYPLOT_CHECK.output()
     if done is None:  # in a helper process itself, or an xdist worker: run it here
         code = "import sys; from lecturekit import explore\n" \
                "for cls in explore.EXPLORERS: cls().update()\n" \
@@ -1427,19 +1361,20 @@ def test_optimizer_explorer_eps_moves_adam_from_normalised_steps_to_plain_gradie
     assert "ε = 100" in e.update(eps=100.0)["settings"]
 
 
-# ------------------------------------------------------------------ the sweep (last: see _SWEEPS)
+# ------------------------------------------------------------------ the sweep (in the helper)
 
 
+@helper.helper_check("sweep")
 @pytest.mark.parametrize("cls", EXPLORERS, ids=lambda c: c.__name__)
 def test_sweep_every_control_draws_finite_data_or_a_message(cls):
-    # Run by the helper process started when this module loaded (in parallel with the tests
-    # above), with every check of check_sweep, at SWEEP_DPI; here if it did not run it (in an
-    # xdist worker, which starts none).
+    # Every check of check_sweep, at SWEEP_DPI, run by the helper process (tests/helper.py) on
+    # the other core while the run goes on; here if no helper ran it (an xdist worker).
     assert _small(cls) not in EXPLORERS and _small(cls).dpi == SWEEP_DPI
-    _helper_outcome("sweep", cls)
+    helper.outcome_or_run("sweep", cls.__name__, lambda: helper_sweep(cls.__name__))
 
 
+@helper.helper_check("same_picture")
 @pytest.mark.parametrize("cls", EXPLORERS, ids=lambda c: c.__name__)
 def test_same_parameters_give_the_same_picture(cls):
-    # check_same_picture on a new explorer, in the helper process (or here, as above)
-    _helper_outcome("same_picture", cls)
+    # check_same_picture, in the helper process (or here, as above)
+    helper.outcome_or_run("same_picture", cls.__name__, lambda: helper_same_picture(cls.__name__))

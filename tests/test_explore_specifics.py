@@ -32,6 +32,7 @@ from lecturekit.explore._controls import KernelGrid
 from lecturekit.explore.norm import _PALE, _STRONG
 from lecturekit.explore.optim import COLORS, SURFACES
 
+from . import helper
 from .strategies import new_explorer, shared_explorer
 
 # Measured in JupyterLab 4 (headless Chromium, 1366×768, file browser open): the output
@@ -148,8 +149,10 @@ def test_explorer_fits_1366x768_at_its_own_size(variant):
         f"{cls.__name__}: figure {height:.0f} px + controls {controls_height(cls)} px")
 
 
-def test_figure_text_is_legible_and_never_cut_off(variant):
-    cls, kw, explorer = variant
+def check_legible(explorer):
+    """In the defaults, each control's ends and a few random settings: no text under
+    MIN_POINTS, none cut off at the figure's edge."""
+    cls = type(explorer)
     renderer = explorer.fig.canvas.get_renderer()
     width, height = explorer.fig.bbox.width, explorer.fig.bbox.height
     states = _states(cls)
@@ -164,6 +167,21 @@ def test_figure_text_is_legible_and_never_cut_off(variant):
             box = text.get_window_extent(renderer)
             assert box.x0 >= -1 and box.y0 >= -1, label
             assert box.x1 <= width + 1 and box.y1 <= height + 1, label
+
+
+def helper_legible(name):
+    """check_legible on the process's explorer of the variant ``_id`` calls ``name`` (the
+    helper's job, tests/helper.py)."""
+    cls, kw = next(v for v in VARIANTS if _id(v) == name)
+    check_legible(shared_explorer(cls, **kw))
+
+
+@helper.helper_check("legible")
+@pytest.mark.parametrize("case", VARIANTS, ids=_id)
+def test_figure_text_is_legible_and_never_cut_off(case):
+    # check_legible, run by the helper process on the other core (tests/helper.py); here if
+    # no helper ran it (an xdist worker)
+    helper.outcome_or_run("legible", _id(case), lambda: helper_legible(_id(case)))
 
 
 def test_explorers_keep_their_number_of_texts_and_artists_across_notations():

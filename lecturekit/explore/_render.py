@@ -356,13 +356,18 @@ class _GlyphCachingRenderer(RendererAgg):
         return _remembered(_heights, (font, size, self.dpi), compute)
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        if ismath:  # mathtext (parsed once by the shared parser) or TeX
-            return super().get_text_width_height_descent(s, prop, ismath)
-        font = _font(prop)
-        key = (font, prop.get_size_in_points(), self.dpi, s, get_hinting_flag())
-        return _remembered(_metrics, key,
-                           lambda: super(_GlyphCachingRenderer, self).get_text_width_height_descent(
-                               s, prop, ismath))
+        # Measured unhinted, as every frame draws (FrameRenderer.draw), whenever it is asked:
+        # matplotlib keeps a renderer's metrics without the hinting they were measured with
+        # (text._get_text_metrics_with_cache), so a text measured outside a frame (a text's
+        # extent asked for by code) would lay the next frames' texts out a pixel off.
+        with unhinted():
+            if ismath:  # mathtext (parsed once by the shared parser) or TeX
+                return super().get_text_width_height_descent(s, prop, ismath)
+            font = _font(prop)
+            key = (font, prop.get_size_in_points(), self.dpi, s, get_hinting_flag())
+            return _remembered(
+                _metrics, key, lambda: super(_GlyphCachingRenderer, self).get_text_width_height_descent(
+                    s, prop, ismath))
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         if ismath:
