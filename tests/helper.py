@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import traceback
 import warnings
 from pathlib import Path
@@ -53,6 +52,13 @@ def helper_check(check):
     return mark
 
 
+def explorer_class(name):
+    """The registered explorer class called ``name`` (a helper job's name)."""
+    from lecturekit.explore import EXPLORERS
+
+    return next(cls for cls in EXPLORERS if cls.__name__ == name)
+
+
 def in_a_helper_or_worker():
     return bool(os.environ.get(WORKER) or os.environ.get("PYTEST_XDIST_WORKER"))
 
@@ -60,10 +66,10 @@ def in_a_helper_or_worker():
 class Subprocess:
     """A Python process started now, with :data:`WORKER` set; its output read when asked."""
 
-    def __init__(self, code, env=None):
+    def __init__(self, code):
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env={**os.environ, WORKER: "1", **(env or {})}, cwd=ROOT)
+            text=True, env={**os.environ, WORKER: "1"}, cwd=ROOT)
         atexit.register(self.stop)  # a run that never asked for it (-k) does not wait
 
     def stop(self):
@@ -90,7 +96,6 @@ class _Checks:
             [sys.executable, "-c", "from tests.helper import run_jobs; run_jobs()"],
             stdout=subprocess.PIPE, stderr=self._stderr, text=True, cwd=ROOT,
             env={**os.environ, WORKER: "1", JOBS: json.dumps(jobs)})
-        self._lock = threading.Lock()
         atexit.register(self.stop)
 
     def stop(self):
@@ -103,19 +108,18 @@ class _Checks:
         key = (check, name)
         if key not in self.jobs:
             return ...
-        with self._lock:
-            while key not in self.results:
-                line = self.proc.stdout.readline()
-                if not line:  # it ended without reporting this one
-                    self.proc.wait()
-                    self._stderr.seek(0)
-                    return (f"the helper process ended (exit status {self.proc.returncode}) "
-                            f"before reporting it:\n{self._stderr.read()[-4000:]}")
-                try:
-                    c, n, failure = json.loads(line)
-                except (ValueError, TypeError):
-                    continue  # anything else it printed
-                self.results[c, n] = failure
+        while key not in self.results:
+            line = self.proc.stdout.readline()
+            if not line:  # it ended without reporting this one
+                self.proc.wait()
+                self._stderr.seek(0)
+                return (f"the helper process ended (exit status {self.proc.returncode}) "
+                        f"before reporting it:\n{self._stderr.read()[-4000:]}")
+            try:
+                c, n, failure = json.loads(line)
+            except (ValueError, TypeError):
+                continue  # anything else it printed
+            self.results[c, n] = failure
         return self.results[key]
 
 

@@ -170,23 +170,20 @@ def check_same_picture(explorer):
 
 def helper_sweep(name):
     """check_sweep on a new ``name`` explorer at SWEEP_DPI (the helper's job, tests/helper.py)."""
-    check_sweep(_small(_class(name))())
+    check_sweep(_small(helper.explorer_class(name))())
 
 
 def helper_same_picture(name):
     """check_same_picture on the process's ``name`` explorer (the helper's job: the explorer it
     then walks on the reference path, test_explore_speed, its caches warm)."""
-    check_same_picture(shared_explorer(_class(name)))
+    check_same_picture(shared_explorer(helper.explorer_class(name)))
 
 
-def _class(name):
-    return next(cls for cls in EXPLORERS if cls.__name__ == name)
-
-
-_PYPLOT_CHECK = None if helper.in_a_helper_or_worker() else helper.Subprocess(
-    "import sys, matplotlib; from lecturekit import explore\n"
-    "for cls in explore.EXPLORERS: cls().update()\n"
-    "print('matplotlib.pyplot' in sys.modules)")
+_PYPLOT_CODE = ("import sys; from lecturekit import explore\n"
+                "for cls in explore.EXPLORERS: cls().update()\n"
+                "print('matplotlib.pyplot' in sys.modules)")
+"""Every explorer made and updated in a fresh interpreter: does it import pyplot?"""
+_PYPLOT_CHECK = None if helper.in_a_helper_or_worker() else helper.Subprocess(_PYPLOT_CODE)
 """Started when this module loads, to run on the other core while the tests run."""
 
 
@@ -633,10 +630,7 @@ def test_explore_uses_neither_pyplot_nor_a_backend():
     # every explorer made and updated in a fresh interpreter (started as the module loaded)
     done = None if _PYPLOT_CHECK is None else _PYPLOT_CHECK.output()
     if done is None:  # in a helper process itself, or an xdist worker: run it here
-        code = "import sys; from lecturekit import explore\n" \
-               "for cls in explore.EXPLORERS: cls().update()\n" \
-               "print('matplotlib.pyplot' in sys.modules)"
-        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        run = subprocess.run([sys.executable, "-c", _PYPLOT_CODE], capture_output=True, text=True)
         done = (run.returncode, run.stdout, run.stderr)
     assert done[0] == 0, done[2]
     assert done[1].strip() == "False"

@@ -25,10 +25,10 @@ from matplotlib.image import AxesImage
 from matplotlib.text import Text
 
 from benchmarks.bench_explore import _walk
-from lecturekit.explore import EXPLORERS, _render
+from lecturekit.explore import EXPLORERS, RNNGradientExplorer, _render
 
 from . import helper
-from .strategies import shared_explorer
+from .strategies import new_explorer, shared_explorer
 
 FEW = settings(max_examples=40, deadline=None)
 
@@ -123,7 +123,7 @@ def helper_reference_path(name):
     """Six random moves of the ``name`` explorer, each drawn by the shared explorer (used by
     other tests: its caches warm) and by one on the reference path: the same pixels; and the
     PNG is the frame's, encoded in full. The helper's job (tests/helper.py)."""
-    cls = next(c for c in EXPLORERS if c.__name__ == name)
+    cls = helper.explorer_class(name)
     with reference_path():
         slow = cls()
     fast = shared_explorer(cls)  # the same pictures
@@ -302,10 +302,6 @@ def test_texts_measured_outside_a_frame_leave_the_next_frames_as_the_reference_d
     # the hinting setting they were measured with. Texts measured with the canvas's renderer
     # outside a frame (user code asking for a text's extent, hinted as matplotlib's default)
     # must not lay out later frames' texts, drawn unhinted, a pixel off.
-    from lecturekit.explore import RNNGradientExplorer
-
-    from .strategies import new_explorer
-
     explorer = new_explorer(RNNGradientExplorer)
     explorer._frames.sleep()  # its next frame: a new renderer, whose metrics are not cached yet
     renderer = explorer.fig.canvas.get_renderer()
