@@ -23,6 +23,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # collection is done (its garbage, tens of MB at most, is kept that long), collects once,
 # and freezes the survivors (gc.freeze: moved to a generation it never walks). Objects the
 # tests make are collected as usual; only the walks over the frozen ones are saved.
+# Then the oldest generation is walked a tenth as often (after 100 collections of the
+# middle one, not 10): the objects that the tests keep for the run (each explorer class's
+# shared figure, their caches) made each walk 0.2 s, and 27-28 walks took 5-6 s of a
+# quick-run worker's 60; cyclic garbage old enough waits longer for its collection.
+
+FULL_COLLECTION_EVERY = 100  # collections of generation 1 (Python's default: 10)
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_collection(session):
@@ -33,7 +39,61 @@ def pytest_collection(session):
     finally:
         gc.collect()
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         gc.enable()
+
+
+# ------------------------------------------------------------------ the quick run
+# `python -m pytest -m "not e2e"` (the README's quick run: every unit test, doctest and
+# notebook, no browser or server) runs on two pytest-xdist workers, `-n 2 --dist
+# loadgroup`, on a machine with two cores or more: 68-76 s against 96-107 s in one process
+# (with tests/helper.py's process) on this 2-core machine, interleaved. The full run stays in one
+# process: its browser tests would share the cores with the other worker's tests. `-n 0`
+# runs the quick run in one process; naming files or folders, or `-n`, `--dist`,
+# `--pdb` or `--collect-only`, leaves the choice to the command line.
+
+QUICK_RUN_WORKERS = 2
+
+
+def quick_run_workers(config):
+    """How many xdist workers the run gets from this file (0: as the command line says)."""
+    option = config.option
+    if (not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput")
+            or getattr(option, "numprocesses", None) is not None
+            or getattr(option, "dist", "no") != "no" or getattr(option, "tx", None)
+            or option.usepdb or option.collectonly
+            or config.args_source is not pytest.Config.ArgsSource.TESTPATHS):
+        return 0
+    if "not e2e" not in " ".join((option.markexpr or "").split()):
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return QUICK_RUN_WORKERS if (cores or 1) >= QUICK_RUN_WORKERS else 0
+
+
+_WORKER_DIST = "lecturekit_dist"  # the controller's --dist, for a worker (see below)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns numprocesses into workers
+def pytest_cmdline_main(config):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # A worker parses the command line as typed, which has no --dist when the quick
+        # run chose it here; xdist's worker setup reads the mode from that (its
+        # `loadgroup` option, for the groups' node ids below), so it is set from the
+        # controller's.
+        if workerinput.get(_WORKER_DIST) == "loadgroup":
+            config.option.loadgroup = True
+        return
+    workers = quick_run_workers(config)
+    if workers:
+        config.option.numprocesses = workers
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook, on the controller, for each worker it starts
+def pytest_configure_node(node):
+    node.workerinput[_WORKER_DIST] = node.config.option.dist
 
 
 # ------------------------------------------------------------------ pytest-xdist

@@ -135,3 +135,69 @@ def test_the_catalog_summary_prints_once_with_the_counts(parallel_run):
     planned = sum(e["status"] == "planned" for e in entries)
     assert done.stdout.count("formula catalog") == 1, done.stdout
     assert f"{len(entries) - planned} done, {planned} planned of {len(entries)} entries" in done.stdout
+
+
+QUICK_TESTS = '''
+import os, time
+from pathlib import Path
+
+import pytest
+
+from lecturekit.explore import OptimizerExplorer, ScheduleExplorer
+
+LOG = Path(os.environ["PARALLEL_LOG"])
+
+
+def _record(name):
+    with LOG.open("a") as f:
+        f.write(f"{name} {os.environ.get('PYTEST_XDIST_WORKER', 'main')}\\n")
+    time.sleep(0.05)
+
+
+@pytest.mark.e2e
+def test_server():
+    _record("e2e")
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_plain(k):
+    _record(f"plain{k}")
+
+
+@pytest.mark.parametrize("k", range(3))
+@pytest.mark.parametrize("cls", [OptimizerExplorer, ScheduleExplorer], ids=lambda c: c.__name__)
+def test_explorer(cls, k):
+    _record(f"{cls.__name__}{k}")
+'''
+
+
+def _quick_run(project, *args):
+    """``(pytest's output, {test: worker})`` of ``python -m pytest -m "not e2e" *args`` in
+    ``project``, as the repository's quick run (its conftest.py, its testpaths)."""
+    log = project / "log.txt"
+    log.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PARALLEL_LOG=str(log), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:cacheprovider", "-m", "not e2e",
+         *args], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, dict(line.split() for line in log.read_text().splitlines())
+
+
+def test_the_quick_run_takes_two_workers_keeping_the_groups_and_minus_n_0_takes_one(tmp_path):
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text(encoding="utf-8"),
+                                          encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = .\nmarkers =\n    e2e: end-to-end\n",
+                                         encoding="utf-8")
+    (tmp_path / "test_quick.py").write_text(QUICK_TESTS, encoding="utf-8")
+    out, ran = _quick_run(tmp_path)
+    assert "2 workers" in out and "10 passed" in out, out
+    assert set(ran) == {f"plain{k}" for k in range(4)} | {
+        f"{c}{k}" for c in ("OptimizerExplorer", "ScheduleExplorer") for k in range(3)}
+    assert set(ran.values()) == {"gw0", "gw1"}
+    for c in ("OptimizerExplorer", "ScheduleExplorer"):  # a group on one worker
+        assert len({ran[f"{c}{k}"] for k in range(3)}) == 1, ran
+    out, ran = _quick_run(tmp_path, "-n", "0")
+    assert "workers" not in out and set(ran.values()) == {"main"}, out
