@@ -201,3 +201,11 @@ def test_the_quick_run_takes_two_workers_keeping_the_groups_and_minus_n_0_takes_
         assert len({ran[f"{c}{k}"] for k in range(3)}) == 1, ran
     out, ran = _quick_run(tmp_path, "-n", "0")
     assert "workers" not in out and set(ran.values()) == {"main"}, out
+
+
+@pytest.mark.parametrize("markexpr, quick", [
+    ("not e2e", True), ("not e2e and not slow", True), ("not (e2e or classroom)", True),
+    ("e2e or not e2e", False), ("slow", False), ("not classroom", False), ("", False),
+])
+def test_the_quick_run_is_a_mark_expression_that_leaves_out_every_e2e_test(markexpr, quick):
+    assert root_conftest._deselects_e2e(markexpr) is quick
