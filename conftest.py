@@ -23,12 +23,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # collection is done (its garbage, tens of MB at most, is kept that long), collects once,
 # and freezes the survivors (gc.freeze: moved to a generation it never walks). Objects the
 # tests make are collected as usual; only the walks over the frozen ones are saved.
-# Then the oldest generation is walked a tenth as often (after 100 collections of the
-# middle one, not 10): the objects that the tests keep for the run (each explorer class's
-# shared figure, their caches) made each walk 0.2 s, and 27-28 walks took 5-6 s of a
-# quick-run worker's 60; cyclic garbage old enough waits longer for its collection.
-
-FULL_COLLECTION_EVERY = 100  # collections of generation 1 (Python's default: 10)
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_collection(session):
@@ -39,8 +33,6 @@ def pytest_collection(session):
     finally:
         gc.collect()
         gc.freeze()
-        young, middle, _ = gc.get_threshold()
-        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         gc.enable()
 
 
