@@ -52,10 +52,10 @@ QUICK_RUN_WORKERS = 2
 def quick_run_workers(config):
     """How many xdist workers the run gets from this file (0: as the command line says)."""
     option = config.option
-    if (not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput")
-            or getattr(option, "numprocesses", None) is not None
-            or getattr(option, "dist", "no") != "no" or getattr(option, "tx", None)
-            or option.usepdb or option.collectonly
+    if not config.pluginmanager.hasplugin("xdist"):  # (which adds the options read next)
+        return 0
+    if (hasattr(config, "workerinput") or option.numprocesses is not None
+            or option.dist != "no" or option.tx or option.usepdb or option.collectonly
             or config.args_source is not pytest.Config.ArgsSource.TESTPATHS):
         return 0
     if not _deselects_e2e(option.markexpr or ""):

@@ -76,11 +76,12 @@ def non_finite_data(explorer):
 
 
 def _finite_where_drawn(a):
-    """Whether every entry of ``a`` that is drawn (not masked) is finite."""
+    """Whether every entry of ``a`` that is drawn (not masked) is finite. A plain array is
+    checked as it is: a masked array made for each of the sweep's thousands of artists took
+    a sixth of its time."""
     if np.ma.isMaskedArray(a):
         a = np.ma.filled(a.astype(float), 0.0)  # a masked entry is not drawn
-    a = np.asarray(a, dtype=float)  # (a plain array: no masked array made for it, the sweep's
-    return bool(np.isfinite(a).all())  # thousands of artists took a sixth of its time)
+    return bool(np.isfinite(np.asarray(a, dtype=float)).all())
 
 
 def _defaults(cls):

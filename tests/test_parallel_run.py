@@ -80,6 +80,15 @@ def test_that_fails():
 '''
 
 
+def _project_env(log):
+    """The environment of a small project's run: the tests log to ``log``; only xdist among
+    the installed plugins (each worker starts in a second, not ten); lecturekit importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PARALLEL_LOG=str(log), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
 @pytest.fixture(scope="module")
 def parallel_run(tmp_path_factory):
     """A small project run as the repository's tests run: its conftest.py and the catalog
@@ -94,14 +103,11 @@ def parallel_run(tmp_path_factory):
         (project / "conftest.py").read_text(encoding="utf-8")
         + "\nfrom tests.conftest import pytest_terminal_summary  # noqa: E402,F401\n", encoding="utf-8")
     log = project / "log.txt"
-    # Only xdist among the installed plugins: each worker starts in a second, not ten.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(PARALLEL_LOG=str(log), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", COLUMNS="200",
-               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "--dist", "loadgroup",
          "-p", "no:cacheprovider", "-rf"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120)
+        cwd=project, env={**_project_env(log), "COLUMNS": "200"}, capture_output=True, text=True,
+        timeout=120)
     events = [line.split() for line in log.read_text().splitlines()]
     return done, events
 
@@ -176,12 +182,9 @@ def _quick_run(project, *args):
     ``project``, as the repository's quick run (its conftest.py, its testpaths)."""
     log = project / "log.txt"
     log.unlink(missing_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(PARALLEL_LOG=str(log), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:cacheprovider", "-m", "not e2e",
-         *args], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+         *args], cwd=project, env=_project_env(log), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout, dict(line.split() for line in log.read_text().splitlines())
 
