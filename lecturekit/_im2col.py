@@ -481,8 +481,14 @@ def small_backward(g, x, w, geom, *, need_dx=True):
 
 
 def backward(g, x, w, geom):
-    """``(dx, dw)``: :func:`grad_input` and :func:`grad_weight` in one pass over the chunks,
-    which rearranges each chunk's ``g`` once for both products."""
+    """``(dx, dw, db)``: :func:`grad_input`, :func:`grad_weight` and the bias gradient in one
+    pass over the chunks, which rearranges each chunk's ``g`` once for both products.
+
+    The weight and bias gradients are one product ``cols @ g_cols.T``: the im2col matrix
+    with its row of ones (junk columns of ``g_cols`` are zero, so that row sums ``g``), and
+    in this order rather than ``g_cols @ cols.T``, which BLAS ran 20 % slower on LeNet-5's
+    first layer (6 x 20 832 by 20 832 x 25, one thread). ``g.sum(axis=(0, 2, 3))`` took
+    0.1-0.16 ms of a 3 ms backward there."""
     N, C, H, W = x.shape
     K = g.shape[1]
     kh, kw = geom.kernel
@@ -492,14 +498,15 @@ def backward(g, x, w, geom):
     dtype = np.result_type(g, x, w)
     Ho, Wc = geom.out_hw[0], geom.cols_width
     dx = np.empty((N, C, H, W), dtype=dtype)
-    dw2 = np.zeros((K, C * kh * kw), dtype=dtype)
+    dwb = np.zeros((C * kh * kw + 1, K), dtype=dtype)  # transposed; db is the last row
     w2t = w.reshape(K, -1).T  # (C*kh*kw, K)
-    per_sample = max(C * kh * kw, K) * Ho * Wc * x.itemsize
+    per_sample = max(C * kh * kw + 1, K) * Ho * Wc * x.itemsize
     for n0, n1 in _chunks(N, per_sample):
         n = n1 - n0
         g_cols = _g_cols(g, n0, n1, Wc)
-        cols = _cols(window_view(_padded_chunk(x, n0, n1, geom, blocks), geom, blocks))
-        dw2 += g_cols @ cols.T
+        cols = _cols(window_view(_padded_chunk(x, n0, n1, geom, blocks), geom, blocks),
+                     ones_row=True)
+        dwb += cols @ g_cols.T
         dxp = _scratch.take("dxp", (n, C, blocks.rows, Wp), dtype)
         dxp[...] = 0
         view = window_view(dxp, geom, blocks, writeable=True)
@@ -510,4 +517,4 @@ def backward(g, x, w, geom):
             for v in range(kw):
                 view[:, :, u, v] += dcols[:, u, v].transpose(1, 0, 2, 3)
         dx[n0:n1] = dxp[:, :, pt:pt + H, pl:pl + W]
-    return dx, dw2.reshape(K, C, kh, kw)
+    return dx, np.ascontiguousarray(dwb[:-1].T).reshape(K, C, kh, kw), dwb[-1].copy()

@@ -120,15 +120,20 @@ def _max_argmax(x, k, s, p, out):
     arg = np.zeros(best.shape, dtype=dtype)
     greater = np.empty(best.shape, dtype=bool)
     moved = np.empty(best.shape, dtype=dtype)
+    # the comparison's bytes as the index type (uint8: a bool is one byte, 0 or 1), so
+    # that "q * greater" is a uint8 product, 4x faster than bool * uint8, which casts
+    flags = greater.view(np.uint8) if dtype == np.uint8 else greater
+    last = k[0] * k[1] - 1
     for q, entry in it:
         entry = np.ascontiguousarray(entry)  # one strided read instead of two
         # strict ">": on a tie the earlier entry keeps the gradient
         np.greater(entry, best, out=greater)
         # q grows along the loop, so "arg = q where greater" is max(arg, q * greater),
         # which is cheaper than a masked copy
-        np.multiply(greater, dtype.type(q), out=moved)
+        np.multiply(flags, dtype.type(q), out=moved)
         np.maximum(arg, moved, out=arg)
-        np.maximum(best, entry, out=best)
+        if q < last:  # the running maximum is needed for the next entries only
+            np.maximum(best, entry, out=best)
     return arg
 
 
