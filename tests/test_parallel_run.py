@@ -46,7 +46,7 @@ def test_tests_of_one_explorer_class_share_a_group_and_other_parameters_do_not()
 
 
 PROJECT_TESTS = '''
-import os, time
+import atexit, os, time
 from pathlib import Path
 
 import pytest
@@ -54,11 +54,17 @@ import pytest
 LOG = Path(os.environ["PARALLEL_LOG"])
 
 
+@atexit.register  # after tests/startup_plugin's handler, so it runs before it
+def _exiting():
+    with LOG.open("a") as f:
+        f.write(f"exit handler {os.environ.get('PYTEST_XDIST_WORKER', 'main')} 0\\n")
+
+
 def _record(name):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with LOG.open("a") as f:
         f.write(f"start {name} {worker} {time.monotonic()}\\n")
-    time.sleep(0.3)
+    time.sleep(0.1)  # long enough to overlap if two ran at once
     with LOG.open("a") as f:
         f.write(f"end {name} {worker} {time.monotonic()}\\n")
 
@@ -78,6 +84,11 @@ def test_that_fails():
     answer = 41
     assert answer == 42, "the answer is off by one"
 '''
+
+
+PLUGINS = ("-p", "tests.startup_plugin", "-p", "xdist")
+"""The small projects' plugins: the repository's start-up plugin (as its addopts load it:
+its workers end with os._exit once their session is over) and xdist."""
 
 
 def _project_env(log):
@@ -104,7 +115,7 @@ def parallel_run(tmp_path_factory):
         + "\nfrom tests.conftest import pytest_terminal_summary  # noqa: E402,F401\n", encoding="utf-8")
     log = project / "log.txt"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "--dist", "loadgroup",
+        [sys.executable, "-m", "pytest", *PLUGINS, "-n", "2", "--dist", "loadgroup",
          "-p", "no:cacheprovider", "-rf"],
         cwd=project, env={**_project_env(log), "COLUMNS": "200"}, capture_output=True, text=True,
         timeout=120)
@@ -112,11 +123,19 @@ def parallel_run(tmp_path_factory):
     return done, events
 
 
+def test_a_worker_ends_after_the_exit_handlers_registered_after_the_start_up_plugin(parallel_run):
+    # tests/startup_plugin ends a worker with os._exit in the last exit handler: the others
+    # (those of coverage, say) still run, in each worker (and the failure below is reported)
+    _, events = parallel_run
+    assert sorted(w for kind, _, w, _ in events if kind == "exit") == ["gw0", "gw1"]
+
+
 def test_e2e_tests_never_overlap_under_two_workers(parallel_run):
     done, events = parallel_run
     spans = {}
     for kind, name, worker, t in events:
-        spans.setdefault(name, {})[kind] = (worker, float(t))
+        if kind != "exit":
+            spans.setdefault(name, {})[kind] = (worker, float(t))
     assert set(spans) == {f"e2e{k}" for k in range(4)} | {f"plain{k}" for k in range(4)}, done.stdout
     e2e = sorted((s["start"][1], s["end"][1], s["start"][0]) for n, s in spans.items() if n.startswith("e2e"))
     assert len({w for _, _, w in e2e}) == 1  # one worker ran them all
@@ -183,7 +202,7 @@ def _quick_run(project, *args):
     log = project / "log.txt"
     log.unlink(missing_ok=True)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:cacheprovider", "-m", "not e2e",
+        [sys.executable, "-m", "pytest", *PLUGINS, "-p", "no:cacheprovider", "-m", "not e2e",
          *args], cwd=project, env=_project_env(log), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout, dict(line.split() for line in log.read_text().splitlines())

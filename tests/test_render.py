@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import threading
 import weakref
@@ -67,13 +68,35 @@ def test_a_dropped_renderer_held_elsewhere_keeps_a_single_pixel():
     assert e.render_png() == png  # a new renderer, the same picture
 
 
-def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_each_cell(
-        monkeypatch):
+@pytest.fixture
+def new_shell(monkeypatch, tmp_path):
+    """Makes the process's IPython shell (``InteractiveShell.instance()``) and clears it after
+    the test: without a history, its profile in ``tmp_path`` (nothing written to the user's
+    ~/.ipython) and with no exit handler left (it would reset the shell's namespace at exit,
+    a full garbage collection of the whole run's objects: 0.2-0.35 s)."""
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
+    config = Config()
+    config.HistoryManager.enabled = False
+    made = []
+
+    def make():
+        made.append(InteractiveShell.instance(config=config))
+        return made[-1]
+
+    yield make
+    for shell in made:
+        InteractiveShell.clear_instance()
+        atexit.unregister(shell.atexit_operations)
+
+
+def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_each_cell(
+        monkeypatch, new_shell):
     trims = []
     monkeypatch.setattr(_render, "_malloc_trim", lambda: trims.append)  # trim(0) recorded
-    shell = InteractiveShell.instance()
+    shell = new_shell()
     try:
         shell.run_cell("from lecturekit.explore import ScheduleExplorer\n"
                        "e = ScheduleExplorer(); e.widget; f = ScheduleExplorer(); f.widget")
@@ -89,7 +112,6 @@ def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_ea
         assert e._frames._asleep and e._frames._background is None
     finally:
         shell.events.unregister("post_execute", _render.after_cell)
-        InteractiveShell.clear_instance()
 
 
 def test_a_renderer_that_another_thread_draws_with_is_not_put_to_sleep():
@@ -120,17 +142,13 @@ def test_a_renderer_that_another_thread_draws_with_is_not_put_to_sleep():
     assert a._frames._asleep
 
 
-def test_outside_ipython_nothing_is_registered():
+def test_outside_ipython_nothing_is_registered(new_shell):
     from IPython import get_ipython
-    from IPython.core.interactiveshell import InteractiveShell
 
     assert get_ipython() is None
     ScheduleExplorer().widget  # shown with no shell: nothing registered, no error
-    shell = InteractiveShell.instance()  # a shell started later has no trim until one is shown
-    try:
-        assert _render.after_cell not in shell.events.callbacks["post_execute"]
-    finally:
-        InteractiveShell.clear_instance()
+    shell = new_shell()  # a shell started later has no trim until one is shown
+    assert _render.after_cell not in shell.events.callbacks["post_execute"]
 
 
 @pytest.mark.parametrize("cls", [DropoutExplorer, OptimizerExplorer, ScheduleExplorer])
