@@ -7,6 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lecturekit import _im2col
+from lecturekit._geometry import correlation_geometry
 from lecturekit.conv import (
     conv1d,
     conv2d,
@@ -512,6 +513,57 @@ def test_conv2d_scratch_buffers_carry_nothing_between_calls(monkeypatch, small):
         dx, dw, _ = conv2d_backward(g, x, w, **kw)
         assert np.vdot(conv2d_reference(x2, w, **kw), g) == pytest.approx(np.vdot(x2, dx))
         assert np.vdot(conv2d_reference(x, w2, **kw), g) == pytest.approx(np.vdot(w2, dw))
+
+
+def _im2col_geometry(x, w, *, stride=1, padding=0, dilation=1):
+    return correlation_geometry(x.shape[2:], w.shape[2:], stride, padding, dilation)
+
+
+def _backward_reference(g, x, w, **kw):
+    """conv2d_backward with no kept im2col matrix (each call gathers its own)."""
+    _im2col._kept_cols.entries.clear()
+    return conv2d_backward(g, x, w, **kw)
+
+
+def test_the_backward_reuses_the_forwards_im2col_matrix_only_for_the_same_bytes(monkeypatch):
+    rng = np.random.default_rng(23)
+    x, w = rng.normal(size=(4, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    x[0, 0, :2] = 0.0
+    g = rng.normal(size=(4, 3, 6, 6))
+    assert _im2col.is_small(4, 2, _im2col_geometry(x, w, padding=1))
+    gathers = []
+    real_take = np.take
+    monkeypatch.setattr(_im2col.np, "take", lambda *a, **k: gathers.append(1) or real_take(*a, **k))
+    conv2d(x, w, padding=1)
+    grads = conv2d_backward(g, x, w, padding=1)
+    assert len(gathers) == 1  # the forward's gather, read again by the backward
+    expected = _backward_reference(g, x, w, padding=1)
+    assert all(np.array_equal(a, b) for a, b in zip(grads, expected, strict=True))
+    # the input changed in place between the forward and the backward: gathered again
+    conv2d(x, w, padding=1)
+    x[1, 1, 2, 3] += 1.0
+    gathers.clear()
+    grads = conv2d_backward(g, x, w, padding=1)
+    assert len(gathers) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(grads, _backward_reference(g, x, w, padding=1),
+                                                     strict=True))
+    # -0.0 equals 0.0 but is another input: its bytes differ, so it is gathered again
+    conv2d(x, w, padding=1)
+    x[0, 0, :2] = -0.0
+    gathers.clear()
+    conv2d_backward(g, x, w, padding=1)
+    assert len(gathers) == 1
+
+
+def test_the_kept_im2col_matrices_are_read_only_and_bounded():
+    rng = np.random.default_rng(24)
+    x = rng.normal(size=(2, 1, 5, 5))
+    geom = _im2col_geometry(x, np.zeros((1, 1, 3, 3)), padding=1)
+    cols = _im2col._small_cols(x, geom, ones_row=True)
+    assert not cols.flags.writeable
+    for n in range(1, _im2col.SMALL_COLS_KEPT + 3):  # more shapes than it keeps
+        _im2col._small_cols(rng.normal(size=(n, 1, 5, 5)), geom)
+    assert len(_im2col._kept_cols.entries) == _im2col.SMALL_COLS_KEPT
 
 
 def test_conv2d_does_not_keep_scratch_buffers_above_the_limit(monkeypatch):
