@@ -44,11 +44,12 @@ How it is fast
   the digits LeNet's layers, at most ``SMALL_SAMPLE`` im2col entries per sample). On 8x8
   and 4x4 images the junk columns would be a third or more of every product, and the
   per-chunk work costs more than the arithmetic. There a chunk of samples (a batch of
-  32 in one) is padded once,
-  the im2col matrix is one ``np.take`` with a cached flat index (no junk columns), the
-  backward rearranges the upstream gradient once for both products and the bias
-  gradient, and the input gradient is one ``np.bincount`` of the column gradients onto
-  the padded pixels instead of ``kh*kw`` strided additions.
+  32 in one) is padded once, the im2col matrix is one ``np.take`` with a cached flat
+  index (no junk columns) and is kept for the backward, which reads it again when its
+  input has the forward's bytes (:func:`_small_cols`); the backward rearranges the
+  upstream gradient once for both products and the bias gradient, and the input
+  gradient is one ``np.bincount`` of the column gradients onto the padded pixels
+  instead of ``kh*kw`` strided additions.
 * **Scratch buffers are reused.** The padded chunk, the im2col matrix and the
   product are kept per thread between calls (about ``CHUNK_BYTES`` each, grown
   on demand, never shrunk; one larger than ``KEEP_BYTES`` is not kept). Fresh
