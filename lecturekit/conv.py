@@ -38,7 +38,7 @@ Lecture 3's convolution as a matrix, :math:`y = Kx`, is in
 pooling share (pairs, window positions, NCHW checks) is in
 :mod:`lecturekit._geometry`.
 
-The fast layer code (im2col and one matrix product per chunk of samples) is in
+The fast layer code (im2col and one batched matrix product per chunk of samples) is in
 :mod:`lecturekit._im2col`; :func:`conv2d_reference` is the readable loop it is
 tested against.
 """
