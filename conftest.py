@@ -40,11 +40,12 @@ def pytest_collection(session):
 # `python -m pytest -m "not e2e"` (the README's quick run: every unit test, doctest and
 # notebook, no browser or server; any -m that leaves out every e2e test) runs on two
 # pytest-xdist workers, `-n 2 --dist loadgroup`, on a machine with two cores or more:
-# 54-68 s against 96-107 s in one process (with tests/helper.py's process) on this 2-core
-# machine, whose load varies a lot from hour to hour. The full run stays in one process:
-# its browser tests would share the cores with the other worker's tests. `-n 0` runs the
-# quick run in one process; naming files or folders, or `-n`, `--dist`, `--pdb` or
-# `--collect-only`, leaves the choice to the command line.
+# 54-68 s against 96-107 s in one process (with tests/helper.py's process) on a 2-core
+# machine whose load varies a lot from hour to hour (83-89 s on a slower one: README).
+# The full run stays in one process: its browser tests would share the cores with the
+# other worker's tests. `-n 0` runs the quick run in one process; naming files or
+# folders, or `-n`, `--dist`, `--pdb` or `--collect-only`, leaves the choice to the
+# command line.
 
 QUICK_RUN_WORKERS = 2
 
