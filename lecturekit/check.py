@@ -458,7 +458,7 @@ def l2_penalty_grad(fn):
     --------
     >>> l2_penalty_grad(lambda theta, lam: lam * theta)   # doctest: +ELLIPSIS
     ✓ l2_penalty_grad: matches lecturekit.regularization.l2_penalty_backward ...
-    """
+    """  # noqa: E501 (the summary line, with its formula)
     from .regularization import l2_penalty, l2_penalty_backward
 
     cases = []
@@ -916,7 +916,7 @@ def momentum_step(fn):
     ...     return w + mu, mu
     >>> momentum_step(mine)   # doctest: +ELLIPSIS
     ✓ momentum_step: ...
-    """
+    """  # noqa: E501 (the summary line, with its formula)
     from .optim import Momentum
 
     cases = []
@@ -1327,8 +1327,9 @@ def residual_block_backward(fn):
     >>> from lecturekit.resnet import residual_block_backward as reference
     >>> residual_block_backward(lambda *args: reference(*args)[0])   # doctest: +ELLIPSIS
     ✓ residual_block_backward: ...
-    """
-    from .resnet import residual_block, residual_block_backward as ref
+    """  # noqa: E501 (the summary line, with its formula)
+    from .resnet import residual_block
+    from .resnet import residual_block_backward as ref
 
     cases = []
     for seed, (n, d, m) in enumerate(((3, 4, 5), (2, 3, 2))):
