@@ -118,8 +118,20 @@ def _try(page, img, action, timeout=MOVE_TIMEOUT):
     return _changed(page, img, before, timeout)
 
 
-def _move_and_back(page, img, el):
-    """Move one control and back; whether the first move changed the image (None: nothing to move)."""
+def _kernel_record(state):
+    """What the kernel says of the explorer's last widget moves (:meth:`Explorer.describe`),
+    for a message: each move's PNG CRC-32 before and after and the image widget's, or its error."""
+    if state is None:
+        return ""
+    now = state()
+    return (f"; in the kernel its last widget moves were {now['widget_moves'][-3:]}, its PNG "
+            f"is {now['png']} and its image widget holds {now['image']}")
+
+
+def _move_and_back(page, img, el, state=None):
+    """Move one control and back; whether the first move changed the image (None: nothing to move).
+
+    ``state``, if given, returns the explorer's :meth:`Explorer.describe` from the kernel."""
     knob = el.query_selector(".noUi-handle")
     if knob is not None:
         if el.query_selector(".noUi-target[disabled]"):
@@ -144,7 +156,8 @@ def _move_and_back(page, img, el):
             if len(others) < 2 or not _try(page, img, others[1].click):
                 return False
             warnings.warn(f"{others[0].inner_text()!r}: the first click did not redraw the "
-                          f"picture; the next one, {others[1].inner_text()!r}, did", stacklevel=2)
+                          f"picture; the next one, {others[1].inner_text()!r}, did"
+                          + _kernel_record(state), stacklevel=2)
         if active:
             _try(page, img, active[0].click)
         return True
@@ -185,12 +198,13 @@ def _move_and_back(page, img, el):
     return changed
 
 
-def inert_controls(page, box):
+def inert_controls(page, box, state=None):
     """Labels of the enabled controls of ``box`` whose move leaves its image unchanged.
 
     Each control is moved and moved back: a slider one step (right, or left at its
     end), toggle buttons to another option, a checkbox flipped, a dropdown to
-    another option, a number box by one.
+    another option, a number box by one. ``state``, if given, returns the explorer's
+    :meth:`Explorer.describe` from the kernel, for the warning about a missed redraw.
     """
     img = box.query_selector("img")
     # Activate the explorer's cell first, with a click on its picture (which acts on nothing):
@@ -208,7 +222,7 @@ def inert_controls(page, box):
             continue  # a cell of the 3x3 kernel editor: its preset menu moves the whole grid
         label_el = el.query_selector(".widget-label") or el.query_selector("label")
         el.scroll_into_view_if_needed()
-        if _move_and_back(page, img, el) is False:
+        if _move_and_back(page, img, el, state) is False:
             inert.append(label_el.inner_text().strip() if label_el else "?")
     return inert
 

@@ -92,11 +92,13 @@ def test_every_explorer_opens_as_its_cell_set_it_fits_and_every_control_acts(not
                 problems.append(f"{name}: disabled on the page {sorted(disabled)}, "
                                 f"inactive in the kernel {sorted(expected)}")
             # 3. every enabled control changes the image
-            inert = pages.inert_controls(page, box)
+            inert = pages.inert_controls(page, box, state=lambda i=i: kernel_state(page)[i])
             if inert:  # with what the kernel then holds, to tell a lost click from a dead control
                 now = kernel_state(page)[i]
                 problems += [f"{name}: moving {label!r} did not change the image (the kernel then "
-                             f"holds {now['params']}, its widgets {now['widget_values']})"
+                             f"holds {now['params']}, its widgets {now['widget_values']}, its "
+                             f"last widget moves {now['widget_moves'][-3:]}, its PNG {now['png']}, "
+                             f"its image widget {now['image']})"
                              for label in inert]
         # 4. nothing shows an exception's text, and every figure is a picture or a declared message
         after = page.evaluate(browser._RUN_STATE)

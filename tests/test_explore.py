@@ -13,6 +13,7 @@ import re
 import string
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -619,15 +620,39 @@ def test_describe_and_shown_say_what_the_page_should_show():
     assert d["widget_values"] == e.params and d["inactive"] == ["sample"]
     assert d["labels"]["sample"] == e.views["sample"].shown_label and " · " in d["labels"]["sample"]
     assert d["message"] is None and d["message_declared"]
+    before = e.png
     e.inputs["kind"].value = "instance"  # a widget's move is not the code's
     d = e.describe()
     assert d["params"]["kind"] == "instance" and d["code_params"]["kind"] == "batch"
     assert d["inactive"] == [] and d["widget_values"] == d["params"]
+    # the move's record: what moved, the PNG before and after, what the image widget got
+    assert e.png != before and d["png"] == zlib.crc32(e.png) == d["image"]
+    assert d["widget_moves"][-1] == {"moved": {"kind": "instance"},
+                                     "png_before": zlib.crc32(before),
+                                     "png_after": d["png"], "image": d["image"]}
     c = shared_explorer(explore.ConvArithmeticExplorer)
     c.update(size=2, kernel=4)
     assert c.describe()["message"] and c.describe()["message_declared"]
     c.show_message("drawn by hand")
     assert not c.describe()["message_declared"]
+
+
+def test_a_widget_move_that_raises_is_recorded_for_describe_and_raised(monkeypatch):
+    e = new_explorer(explore.NormAxesExplorer, kind="batch")
+    assert e.widget.children  # built: its inputs exist
+    png = e.png
+
+    def broken(**params):
+        raise RuntimeError("drawn from a broken compute")
+
+    monkeypatch.setattr(e, "compute", broken)
+    with pytest.raises(RuntimeError, match="broken compute"):
+        e.inputs["kind"].value = "layer"
+    move = e.describe()["widget_moves"][-1]
+    assert move == {"moved": {"kind": "layer"}, "png_before": zlib.crc32(png),
+                    "error": "RuntimeError: drawn from a broken compute"}
+    assert e.png == png  # the picture was not replaced
+    assert len(e.describe()["widget_moves"]) <= explore._explorer.WIDGET_MOVES
 
 
 def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size():

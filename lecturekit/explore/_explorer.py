@@ -30,7 +30,8 @@ from __future__ import annotations
 import base64
 import math
 import weakref
-from collections import OrderedDict
+import zlib
+from collections import OrderedDict, deque
 
 from matplotlib.figure import Figure
 
@@ -74,6 +75,15 @@ def memoised(cache, key, compute, size=64):
 def new_cache():
     """An empty cache for :func:`memoised`."""
     return OrderedDict()
+
+
+WIDGET_MOVES = 8
+"""How many of its last widget moves an explorer keeps for :meth:`Explorer.describe`."""
+
+
+def _crc(data):
+    """CRC-32 of ``data`` (bytes): a short name for a PNG, to compare two of them."""
+    return zlib.crc32(data)
 
 
 def _same_value(a, b):
@@ -184,6 +194,7 @@ class Explorer:
         self._syncing = False
         self._in_widget = 0  # > 0 while a widget's change is being applied
         self._declared = None  # the last message drawn from ``messages``
+        self._widget_moves = deque(maxlen=WIDGET_MOVES)  # what the last widget moves did
         self._cache = new_cache()  # for memo()
         self._prerendered = False  # done on first display (widget), not for code that computes
         with small_work():
@@ -426,8 +437,19 @@ class Explorer:
         # slider's 0.9 -> 0.9000000000000001), and that must not move the explorer's state.
         moved = {name: control.value for name, control in self.inputs.items()
                  if not _same_value(control.value, self.params[name])}
-        if moved:
+        if not moved:
+            return
+        # Kept for describe(): a browser test that sees a move leave the picture unchanged
+        # can then tell a failed update from an unchanged PNG from an image never shown.
+        record = {"moved": dict(moved), "png_before": _crc(self.png)}
+        self._widget_moves.append(record)
+        try:
             self.update(**moved)
+        except Exception as exc:
+            record["error"] = f"{type(exc).__name__}: {exc}"
+            raise
+        record["png_after"] = _crc(self.png)
+        record["image"] = _crc(self.image.value) if self.image is not None else None
 
     @classmethod
     def shown(cls):
@@ -449,7 +471,10 @@ class Explorer:
             ``message`` (None for a picture) and ``message_declared`` (it came from
             ``messages``); ``labels``, control name -> the label as the page shows it
             (with the note of an inactive control); ``inactive``, the names of the
-            inactive controls, and ``notes``, their notes.
+            inactive controls, and ``notes``, their notes; ``png`` and ``image``, CRC-32s
+            of :attr:`png` and of the bytes the image widget holds (None before it is
+            built), and ``widget_moves``, the last few moves made by a widget: what moved,
+            the PNG's CRC-32 before and after, the image's after, or the error raised.
         """
         notes = self.inactive(self.params)
         views = self.views or {}
@@ -461,7 +486,10 @@ class Explorer:
                 "widget_values": {n: c.value for n, c in (self.inputs or {}).items()},
                 "message": self.message,
                 "message_declared": self.message is None or self.message == self._declared,
-                "labels": labels, "inactive": sorted(notes), "notes": notes}
+                "labels": labels, "inactive": sorted(notes), "notes": notes,
+                "png": _crc(self.png),
+                "image": _crc(self.image.value) if self.image is not None else None,
+                "widget_moves": [dict(m) for m in self._widget_moves]}
 
     def _sync_widgets(self):
         """Make the widgets show ``self.params``, ``limits`` and ``inactive`` without
