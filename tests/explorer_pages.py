@@ -118,14 +118,12 @@ def _try(page, img, action, timeout=MOVE_TIMEOUT):
     return _changed(page, img, before, timeout)
 
 
-def _kernel_record(state):
-    """What the kernel says of the explorer's last widget moves (:meth:`Explorer.describe`),
-    for a message: each move's PNG CRC-32 before and after and the image widget's, or its error."""
-    if state is None:
-        return ""
-    now = state()
-    return (f"; in the kernel its last widget moves were {now['widget_moves'][-3:]}, its PNG "
-            f"is {now['png']} and its image widget holds {now['image']}")
+def moves_record(now):
+    """For a message: the last widget moves of an explorer's :meth:`Explorer.describe` ``now``
+    (each one's PNG CRC-32 before and after and the image widget's, or its error), its PNG's
+    CRC-32 and its image widget's."""
+    return (f"its last widget moves {now['widget_moves'][-3:]}, its PNG {now['png']}, "
+            f"its image widget {now['image']}")
 
 
 def _move_and_back(page, img, el, state=None):
@@ -157,7 +155,8 @@ def _move_and_back(page, img, el, state=None):
                 return False
             warnings.warn(f"{others[0].inner_text()!r}: the first click did not redraw the "
                           f"picture; the next one, {others[1].inner_text()!r}, did"
-                          + _kernel_record(state), stacklevel=2)
+                          + ("" if state is None else f"; in the kernel, {moves_record(state())}"),
+                          stacklevel=2)
         if active:
             _try(page, img, active[0].click)
         return True
@@ -228,4 +227,4 @@ def inert_controls(page, box, state=None):
 
 
 __all__ = ["BOX", "execute_in_kernel", "explorer_boxes", "explorer_layout",
-           "inert_controls", "kernel_state", "notebook_panel", "open_file_browser"]
+           "inert_controls", "kernel_state", "moves_record", "notebook_panel", "open_file_browser"]

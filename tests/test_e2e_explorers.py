@@ -96,9 +96,8 @@ def test_every_explorer_opens_as_its_cell_set_it_fits_and_every_control_acts(not
             if inert:  # with what the kernel then holds, to tell a lost click from a dead control
                 now = kernel_state(page)[i]
                 problems += [f"{name}: moving {label!r} did not change the image (the kernel then "
-                             f"holds {now['params']}, its widgets {now['widget_values']}, its "
-                             f"last widget moves {now['widget_moves'][-3:]}, its PNG {now['png']}, "
-                             f"its image widget {now['image']})"
+                             f"holds {now['params']}, its widgets {now['widget_values']}, "
+                             f"{pages.moves_record(now)})"
                              for label in inert]
         # 4. nothing shows an exception's text, and every figure is a picture or a declared message
         after = page.evaluate(browser._RUN_STATE)

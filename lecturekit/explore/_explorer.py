@@ -81,11 +81,6 @@ WIDGET_MOVES = 8
 """How many of its last widget moves an explorer keeps for :meth:`Explorer.describe`."""
 
 
-def _crc(data):
-    """CRC-32 of ``data`` (bytes): a short name for a PNG, to compare two of them."""
-    return zlib.crc32(data)
-
-
 def _same_value(a, b):
     """Whether a widget's value ``a`` is the parameter ``b``, up to float round-off."""
     if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
@@ -441,15 +436,19 @@ class Explorer:
             return
         # Kept for describe(): a browser test that sees a move leave the picture unchanged
         # can then tell a failed update from an unchanged PNG from an image never shown.
-        record = {"moved": dict(moved), "png_before": _crc(self.png)}
+        record = {"moved": dict(moved), "png_before": zlib.crc32(self.png)}
         self._widget_moves.append(record)
         try:
             self.update(**moved)
         except Exception as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"
             raise
-        record["png_after"] = _crc(self.png)
-        record["image"] = _crc(self.image.value) if self.image is not None else None
+        record["png_after"] = zlib.crc32(self.png)
+        record["image"] = self._image_crc()
+
+    def _image_crc(self):
+        """CRC-32 of the PNG the image widget holds (None before the widget is built)."""
+        return None if self.image is None else zlib.crc32(self.image.value)
 
     @classmethod
     def shown(cls):
@@ -487,8 +486,7 @@ class Explorer:
                 "message": self.message,
                 "message_declared": self.message is None or self.message == self._declared,
                 "labels": labels, "inactive": sorted(notes), "notes": notes,
-                "png": _crc(self.png),
-                "image": _crc(self.image.value) if self.image is not None else None,
+                "png": zlib.crc32(self.png), "image": self._image_crc(),
                 "widget_moves": [dict(m) for m in self._widget_moves]}
 
     def _sync_widgets(self):
