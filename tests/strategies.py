@@ -49,9 +49,11 @@ def shared_explorer(cls, *, notation=None, **params):
 
 
 def new_explorer(cls, *, notation=None, **params):
-    """A fresh ``cls(notation=notation, **params)``, for a test that needs one made now; it
-    becomes the shared one (:func:`shared_explorer`) if there is none yet."""
+    """A fresh ``cls(notation=notation, **params)``, for a test that needs one made now, or
+    that changes it in a way :func:`shared_explorer` does not reset. Never the shared one:
+    test_sweep_check_finds_a_nan... draws an image into its ScheduleExplorer's axes (which
+    makes them aspect-equal, 0.2 % of their height), and when that explorer became the
+    process's shared one, a later check_same_picture failed whenever xdist's ``--dist load``
+    put the two tests on one worker."""
     kw = {} if notation is None else {"notation": notation}
-    explorer = cls(**kw, **params)
-    _SHARED.setdefault((cls, notation), explorer)
-    return explorer
+    return cls(**kw, **params)
