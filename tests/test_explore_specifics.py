@@ -158,6 +158,7 @@ def check_legible(explorer):
     states = _states(cls)
     for i, params in enumerate(states):
         explorer.update(**params)
+        assert explorer.png  # drawn: some texts are placed by the draw (a title over its axes)
         texts = _drawn_texts(explorer)
         if i in (0, len(states) - 1):  # the fast walk finds what the readable selection does
             assert sorted(map(id, texts)) == sorted(map(id, _drawn_texts_reference(explorer)))

@@ -6,6 +6,7 @@ import atexit
 import gc
 import threading
 import weakref
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,16 +18,44 @@ def _awake(frames):
     return frames._background is not None
 
 
+def test_png_is_rendered_when_read_until_the_widget_shows_it_then_by_each_update():
+    e = DropoutExplorer()
+    with mock.patch.object(e._frames, "png", wraps=e._frames.png) as render:
+        e.update(p=0.3)
+        e.update(p=0.4)
+        assert render.call_count == 0  # made and moved from code: nothing looked at, nothing drawn
+        png = e.png
+        assert render.call_count == 1 and e.png is png and render.call_count == 1
+        assert png == DropoutExplorer(p=0.4).png  # the picture of the state the updates left
+        assert e.widget is not None  # shown: the image holds the current frame
+        assert e.image.value == png
+        render.reset_mock()
+        e.update(p=0.5)  # now each update renders, for the image
+        assert render.call_count == 1 and e.image.value == e.png and render.call_count == 1
+        render.side_effect = RuntimeError("a draw that fails")
+        e.image = None  # (as before the widget: drawn when read)
+        e.update(p=0.6)
+        with pytest.raises(RuntimeError, match="a draw that fails"):
+            e.png
+        render.side_effect = None
+        assert e.png == DropoutExplorer(p=0.6).png  # still owed, and drawn on the next read
+
+
 def test_only_the_last_renderers_to_draw_keep_their_pixels():
     explorers = [ScheduleExplorer(), DropoutExplorer(), OptimizerExplorer(), ScheduleExplorer()]
+    assert not any(_awake(e._frames) for e in explorers)  # made, never drawn (png not read)
+    for e in explorers:
+        assert e.png  # drawn, in this order
     awake = [_awake(e._frames) for e in explorers]
     assert awake == [False] * (len(explorers) - _render.AWAKE) + [True] * _render.AWAKE
-    explorers[0].update()  # a move wakes it, and the oldest awake one goes to sleep
+    explorers[0].update()
+    assert explorers[0].png  # a frame wakes it, and the oldest awake one goes to sleep
     assert [_awake(e._frames) for e in explorers] == [True, False, False, True]
 
 
 def test_sleep_lets_go_of_the_canvas_renderer_and_the_background():
     e = DropoutExplorer()
+    assert e.png  # drawn
     renderer = weakref.ref(e.fig.canvas.get_renderer())
     e._frames.sleep()
     gc.collect()
@@ -116,7 +145,8 @@ def test_a_shown_explorer_puts_explorers_to_sleep_and_gives_back_memory_after_ea
 
 def test_a_renderer_that_another_thread_draws_with_is_not_put_to_sleep():
     a, b, c = DropoutExplorer(), DropoutExplorer(), DropoutExplorer()
-    a.update(p=0.3)  # the last to draw: awake
+    a.update(p=0.3)
+    assert a.png  # the last to draw: awake
     held, release = threading.Event(), threading.Event()
 
     def draw_in_another_thread():  # holds a's lock as a frame in progress would
@@ -132,6 +162,7 @@ def test_a_renderer_that_another_thread_draws_with_is_not_put_to_sleep():
         assert a._frames._background is not None  # still there: a is in use
         for e in (b, c, b, c):  # two others draw: a is the oldest, but stays awake
             e.update(p=0.4 if e is b else 0.6)
+            assert e.png
         assert not a._frames._asleep and a._frames._background is not None
         _render.sleep_all()
         assert b._frames._asleep and c._frames._asleep and not a._frames._asleep

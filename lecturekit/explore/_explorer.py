@@ -152,7 +152,11 @@ class Explorer:
     message : str or None
         The message shown in place of the figure, if any.
     png : bytes
-        The last rendered frame.
+        The figure as the last ``update`` left it, as PNG bytes. Once the widget is
+        built (the explorer is shown), ``update`` renders it at once, for the image;
+        before that it is rendered when first read, so code that only wants the
+        numbers of a few updates (and an explorer made, then set) renders nothing
+        it never looks at.
     widget : ipywidgets.VBox
         The controls above an ``ipywidgets.Image`` of ``png`` (built on first use).
     inputs : dict or None
@@ -180,7 +184,8 @@ class Explorer:
         self._frames = FrameRenderer(self.fig)  # on an Agg canvas; caches what it can
         self.params = {name: spec.initial for name, spec in self.controls.items()}
         self._checked(params, "")  # a bad value fails before anything is built
-        self.png = b""
+        self._png = b""
+        self._png_stale = False  # True: png is rendered when next read (no widget yet)
         self.result = None
         self.inputs = None  # name -> ipywidget, created on first use of .widget
         self.views = None  # name -> ControlView (label, input, Play button)
@@ -266,6 +271,9 @@ class Explorer:
     def update(self, **params):
         """Recompute, redraw and re-render; return the computed numbers.
 
+        Re-render: at once when the widget is built (its image shows the new frame),
+        otherwise when :attr:`png` is next read.
+
         Parameters not given keep their current values, so ``update(stride=2)``
         changes one thing; with every parameter given the figure depends on the
         parameters alone. Each value is checked against its control first: a
@@ -279,10 +287,25 @@ class Explorer:
             if not self._in_widget:
                 self._code_params = dict(self.params)  # set by code, not by a widget
             self._sync_widgets()
-            self.png = self.render_png()
+            if self.image is None:
+                self._png_stale = True  # no image to show it: rendered when png is read
+            else:
+                self._render_now()
         if self.image is not None:
-            self.image.value = self.png
+            self.image.value = self._png
         return result
+
+    @property
+    def png(self):
+        """The figure as the last update left it, as PNG bytes (see the class's attributes)."""
+        if self._png_stale:
+            with small_work():
+                self._render_now()
+        return self._png
+
+    def _render_now(self):
+        self._png = self.render_png()  # (if it raises, png stays stale: the next read tries again)
+        self._png_stale = False
 
     def _apply(self, params):
         """Check the parameters, compute and draw (not render), then keep them; return the result."""
