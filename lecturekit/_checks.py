@@ -33,21 +33,27 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     inputs are converted to float64, so every formula is computed in float64
     unless the caller passes float32 deliberately (``dtype=None`` keeps it).
     """
-    arr = _asarray(x, name, "numbers")
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
-    if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
-    elif not np.issubdtype(arr.dtype, np.floating):
-        arr = arr.astype(np.float64)
+    if type(x) is np.ndarray and x.dtype.kind == "f" and (dtype is None or x.dtype == dtype):
+        # A real float array already of the dtype asked for (most calls, from the library's
+        # own code): what the checks below would let through unchanged, without their dtype
+        # tests. A call took 4.4-5.4 µs, now 1.6-2.4 (the quick run makes 450 000 of them).
+        arr = x
+    else:
+        arr = _asarray(x, name, "numbers")
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
+        if np.issubdtype(arr.dtype, np.complexfloating):
+            raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        elif not np.issubdtype(arr.dtype, np.floating):
+            arr = arr.astype(np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got a {arr.ndim}-D array of shape {arr.shape}")
-    if finite and arr.size and not np.all(np.isfinite(arr)):
+    if finite and arr.size and not np.isfinite(arr).all():  # (np.all's dispatch: 1 µs more)
         raise ValueError(f"{name} must contain only finite values, got NaN or infinity")
     return arr
 
