@@ -196,9 +196,9 @@ def helper_same_picture(name):
 
 
 _PYPLOT_CODE = ("import sys; from lecturekit import explore\n"
-                "for cls in explore.EXPLORERS: cls().update()\n"
+                "for cls in explore.EXPLORERS: e = cls(); e.update(); assert e.png\n"
                 "print('matplotlib.pyplot' in sys.modules)")
-"""Every explorer made and updated in a fresh interpreter: does it import pyplot?"""
+"""Every explorer made, updated and rendered in a fresh interpreter: does it import pyplot?"""
 _PYPLOT_CHECK = None if helper.in_a_helper_or_worker() else helper.Subprocess(_PYPLOT_CODE)
 """Started when this module loads, to run on the other core while the tests run."""
 
@@ -683,14 +683,17 @@ def test_scale_2_renders_twice_the_pixels_and_the_snapshot_at_the_figures_size()
 
 
 def test_explore_uses_neither_pyplot_nor_a_backend():
-    # every explorer made and updated in a fresh interpreter (started as the module loaded)
+    # every explorer made, updated and rendered in a fresh interpreter (started as the module
+    # loaded)
     done = None if _PYPLOT_CHECK is None else _PYPLOT_CHECK.output()
     if done is None and "matplotlib.pyplot" not in sys.modules:
         # In a helper process, or an xdist worker, that has not imported pyplot: every explorer
-        # made (or made before, in this process) and updated here says as much, without a new
-        # interpreter (3 s of a worker's time).
+        # made (or made before, in this process), updated and rendered here says as much,
+        # without a new interpreter (3 s of a worker's time).
         for cls in EXPLORERS:
-            shared_explorer(cls).update()
+            explorer = shared_explorer(cls)
+            explorer.update()
+            assert explorer.png
         assert "matplotlib.pyplot" not in sys.modules
         return
     if done is None:  # pyplot is imported here already: in a fresh interpreter, then
