@@ -60,7 +60,7 @@ def pytest_collection(session):
 # notebook, no browser or server; any -m that leaves out every e2e test) runs on two
 # pytest-xdist workers, `-n 2 --dist loadgroup`, on a machine with two cores or more:
 # 54-68 s against 96-107 s in one process (with tests/helper.py's process) on a 2-core
-# machine whose load varies a lot from hour to hour (83-89 s on a slower one: README).
+# machine whose load varies a lot from hour to hour (64-81 s on a slower one: README).
 # The full run stays in one process: its browser tests would share the cores with the
 # other worker's tests. `-n 0` runs the quick run in one process; naming files or
 # folders, or `-n`, `--dist`, `--pdb` or `--collect-only`, leaves the choice to the
