@@ -21,7 +21,9 @@ Design
   on a ``FigureCanvasAgg`` (never pyplot, so no figure leaks and no backend
   matters). Each update renders it to PNG bytes that an ``ipywidgets.Image``
   shows, so JupyterLab, the classic notebook, Voilà and headless tests all see
-  the same thing. ``ex.widget`` is the controls above the image.
+  the same thing. ``ex.widget`` is the controls above the image. Until the
+  widget is built, ``ex.png`` is rendered when read: an explorer only used for
+  its numbers never renders.
 * **A picture where no kernel runs.** Displaying an explorer publishes the
   widget view together with a small PNG snapshot of its figure
   (``snapshot_png``): JupyterLab, Voilà and VS Code show the live widget, while
