@@ -36,7 +36,7 @@ def test_png_is_rendered_when_read_until_the_widget_shows_it_then_by_each_update
         e.image = None  # (as before the widget: drawn when read)
         e.update(p=0.6)
         with pytest.raises(RuntimeError, match="a draw that fails"):
-            e.png
+            e.png  # noqa: B018 (reading it renders)
         render.side_effect = None
         assert e.png == DropoutExplorer(p=0.6).png  # still owed, and drawn on the next read
 
