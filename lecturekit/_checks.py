@@ -8,6 +8,7 @@ vanish under ``python -O``.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -26,6 +27,27 @@ def _asarray(x, name, what):
                         f"got {type(x).__name__}") from exc
 
 
+FINITE_DOT_SIZE = 4096
+"""From this many entries :func:`all_finite` tries the dot product first (below it, the
+``errstate`` it needs costs as much as it saves)."""
+
+
+def all_finite(x):
+    """Whether every entry of the float array ``x`` is finite.
+
+    On a large contiguous array, ``x . x`` first: BLAS reads ``x`` once, with no boolean
+    temporary (2x faster than ``np.isfinite(x).all()``, 30-60 % on the cache-cold layer
+    inputs of a training step). A NaN or an infinity makes it NaN or infinite; so can an
+    overflow of finite values (above 1e154), which then takes the exact check.
+    """
+    if x.size >= FINITE_DOT_SIZE and x.flags.c_contiguous:
+        flat = x.reshape(-1)
+        with np.errstate(all="ignore"):
+            if math.isfinite(np.dot(flat, flat)):
+                return True
+    return bool(np.isfinite(x).all())
+
+
 def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     """Return ``x`` as a numpy array of ``dtype`` (float64 by default).
 
@@ -35,8 +57,9 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
     """
     if type(x) is np.ndarray and x.dtype.kind == "f" and (dtype is None or x.dtype == dtype):
         # A real float array already of the dtype asked for (most calls, from the library's
-        # own code): what the checks below would let through unchanged, without their dtype
-        # tests. A call took 4.4-5.4 µs, now 1.6-2.4 (the quick run makes 450 000 of them).
+        # own code and every layer on every training step): what the checks below would let
+        # through unchanged, without their dtype tests. A call took 4.4-5.4 µs, now 1.6-2.4
+        # (the quick run makes 450 000 of them).
         arr = x
     else:
         arr = _asarray(x, name, "numbers")
@@ -53,7 +76,7 @@ def as_array(x, name, *, ndim=None, dtype=np.float64, finite=True):
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"{name} must be {want}, got a {arr.ndim}-D array of shape {arr.shape}")
-    if finite and arr.size and not np.isfinite(arr).all():  # (np.all's dispatch: 1 µs more)
+    if finite and arr.size and not all_finite(arr):
         raise ValueError(f"{name} must contain only finite values, got NaN or infinity")
     return arr
 

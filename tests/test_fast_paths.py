@@ -483,7 +483,7 @@ def test_text_row_pieces_sit_where_the_whole_line_would_put_them():
 @given(size=st.integers(1, 9000), special=st.sampled_from([None, np.nan, np.inf, -np.inf, 1e200, 1e-320]),
        where=st.floats(0, 1, exclude_max=True), float32=st.booleans(), strided=st.booleans())
 def test_the_finite_check_by_dot_product_agrees_with_isfinite(size, special, where, float32, strided):
-    from lecturekit._geometry import _all_finite
+    from lecturekit._checks import all_finite
 
     x = np.random.default_rng(size).normal(size=2 * size)
     if special is not None:
@@ -492,4 +492,4 @@ def test_the_finite_check_by_dot_product_agrees_with_isfinite(size, special, whe
         with np.errstate(over="ignore"):  # 1e200 becomes inf in float32
             x = x.astype(np.float32)
     x = x[::2] if strided else x[:size]
-    assert _all_finite(x) == bool(np.isfinite(x).all())
+    assert all_finite(x) == bool(np.isfinite(x).all())
