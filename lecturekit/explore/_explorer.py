@@ -184,8 +184,7 @@ class Explorer:
         self._frames = FrameRenderer(self.fig)  # on an Agg canvas; caches what it can
         self.params = {name: spec.initial for name, spec in self.controls.items()}
         self._checked(params, "")  # a bad value fails before anything is built
-        self._png = b""
-        self._png_stale = False  # True: png is rendered when next read (no widget yet)
+        self._png = b""  # None: the frame the last update left is owed (rendered when read)
         self.result = None
         self.inputs = None  # name -> ipywidget, created on first use of .widget
         self.views = None  # name -> ControlView (label, input, Play button)
@@ -287,25 +286,18 @@ class Explorer:
             if not self._in_widget:
                 self._code_params = dict(self.params)  # set by code, not by a widget
             self._sync_widgets()
-            if self.image is None:
-                self._png_stale = True  # no image to show it: rendered when png is read
-            else:
-                self._render_now()
+            self._png = None  # owed: rendered now if the image shows it, else when png is read
         if self.image is not None:
-            self.image.value = self._png
+            self.image.value = self.png
         return result
 
     @property
     def png(self):
         """The figure as the last update left it, as PNG bytes (see the class's attributes)."""
-        if self._png_stale:
+        if self._png is None:
             with small_work():
-                self._render_now()
+                self._png = self.render_png()  # (if it raises, still owed: the next read tries)
         return self._png
-
-    def _render_now(self):
-        self._png = self.render_png()  # (if it raises, png stays stale: the next read tries again)
-        self._png_stale = False
 
     def _apply(self, params):
         """Check the parameters, compute and draw (not render), then keep them; return the result."""
